@@ -1,0 +1,191 @@
+// Journal: the durable, gap-free change journal every ferry component shares.
+//
+// One process opens a journal directory as its primary (ferryd). It appends
+// events, which get consecutive sequence numbers starting at 1 that never
+// repeat and never skip, across reopen and crash. Other processes (ferryctl)
+// follow it with OpenSecondary, which never blocks or changes the primary.
+//
+// Threading: every method is thread-safe. Append may be called from many
+// threads at once; in SyncMode::kGroup their batches share one WAL fsync.
+// Methods block on disk I/O; never call them from the inotify reader thread.
+//
+// Errors: IOError for storage failures (disk full, lock held by another
+// process), Corruption for undecodable records, InvalidArgument for bad
+// events or names, CursorExpired from CheckCursor.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "journal/event.h"
+#include "journal/types.h"
+
+namespace rocksdb {
+class Env;
+}
+
+namespace ferry {
+
+// When Append returns, how safe are the events?
+enum class SyncMode {
+  kGroup,   // one WAL fdatasync per group of concurrent Appends (default): survives
+            // kill -9 and power loss
+  kAlways,  // one WAL fsync per Append call, never shared with other callers: survives
+            // kill -9 and power loss, and costs an fsync each
+  kOff,     // written to the OS, not synced: survives kill -9, NOT power loss
+            // (benchmarks only)
+};
+std::string_view SyncModeName(SyncMode mode);  // "group", "always", "off"
+std::optional<SyncMode> ParseSyncMode(std::string_view name);
+
+struct JournalOptions {
+  std::string dir;                  // created if missing (with its parents)
+  SyncMode sync = SyncMode::kGroup;
+  Clock* clock = SystemClock::Default();  // stamps events whose time_ns is 0; not owned
+  rocksdb::Env* env = nullptr;      // tests: fault injection or memory env; not owned
+};
+
+// An inclusive range of sequence numbers; empty when first > last.
+struct SeqRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  bool empty() const { return first > last; }
+  uint64_t size() const { return empty() ? 0 : last - first + 1; }
+};
+
+// Which events a reader returns.
+struct ReadOptions {
+  uint64_t from_seq = 1;                   // first seq to return (inclusive)
+  uint64_t to_seq = UINT64_MAX;            // last seq to return (inclusive)
+  std::optional<uint32_t> destination;     // only this destination's events
+  // Called for each record that does not decode; the reader skips it and goes on.
+  std::function<void(uint64_t seq, size_t bytes, const Status& why)> on_corruption;
+};
+
+// Walks events in seq order over a consistent snapshot taken at creation.
+// Not thread-safe; use one per thread. Must not outlive its Journal.
+class EventReader {
+ public:
+  virtual ~EventReader() = default;
+  virtual bool Valid() const = 0;
+  virtual const Event& event() const = 0;  // requires Valid()
+  virtual void Next() = 0;                 // requires Valid()
+  // Not OK when iteration stopped on a storage error (not on corrupt records,
+  // which are skipped and reported).
+  virtual Status status() const = 0;
+  virtual uint64_t corrupt_records() const = 0;
+};
+
+// What the budget and time retention did.
+struct TrimReport {
+  SeqRange trimmed;                          // events removed; empty if none
+  std::vector<std::string> expired_targets;  // cursors that lost undelivered events
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+};
+
+struct RetentionPolicy {
+  // Keep delivered events this long for inspection; older delivered ones go.
+  int64_t keep_delivered_ns = 7LL * 24 * 3600 * 1'000'000'000;
+  // Budget for the events column family (0 = none). Beyond it the oldest
+  // events go even if a target has not received them; that target's cursor
+  // expires and it gets a full sync later.
+  uint64_t max_bytes = 0;
+};
+
+class Journal {
+ public:
+  // Opens (creating if needed) the journal in options.dir as its only writer.
+  // Fails with IOError naming the directory if another process has it open.
+  static Result<std::unique_ptr<Journal>> Open(JournalOptions options);
+
+  // Opens a read-only follower of the journal in `dir`, which another process
+  // may have open as primary. `secondary_dir` holds the follower's own state
+  // (an empty directory of the caller's, e.g. under /run or $TMPDIR). The view
+  // is frozen until CatchUp(). Every write method returns InvalidArgument.
+  static Result<std::unique_ptr<Journal>> OpenSecondary(const std::string& dir,
+                                                        const std::string& secondary_dir);
+
+  virtual ~Journal() = default;
+
+  virtual bool read_only() const = 0;
+  virtual const JournalId& id() const = 0;
+  virtual const std::string& dir() const = 0;
+
+  // --- events --------------------------------------------------------------
+
+  // Assigns the next seqs to `events` in order, stamps time_ns where it is 0,
+  // and writes them; when it returns OK they are durable per the sync mode.
+  // On error nothing was assigned: the next Append reuses the same seqs.
+  virtual Result<SeqRange> Append(std::vector<Event> events) = 0;
+
+  // The highest seq ever assigned (0 before the first Append).
+  virtual uint64_t LastSeq() const = 0;
+  // The lowest retained seq; LastSeq() + 1 when no event is retained.
+  virtual Result<uint64_t> OldestSeq() = 0;
+
+  virtual std::unique_ptr<EventReader> NewReader(ReadOptions options) = 0;
+
+  // Secondary only: applies what the primary wrote since the last call.
+  virtual Status CatchUp() = 0;
+
+  // The id of a destination name, registering it on first use (primary only).
+  virtual Result<uint32_t> DestinationId(std::string_view name) = 0;
+  // Every registered destination, sorted by name.
+  virtual Result<std::vector<std::pair<std::string, uint32_t>>> Destinations() = 0;
+
+  // --- cursors ------------------------------------------------------------
+
+  // nullopt when the target never had a cursor (a new target: full sync).
+  virtual Result<std::optional<Cursor>> GetCursor(std::string_view target) = 0;
+  virtual Result<std::vector<std::pair<std::string, Cursor>>> ListCursors() = 0;
+  // OK if the target can resume after `cursor`; CursorExpired (with the
+  // reason) if it belongs to another journal, was expired by retention, or
+  // points below the oldest retained event.
+  virtual Status CheckCursor(const Cursor& cursor) = 0;
+
+  // Sets the cursor outright (new target, rewind, after a full sync); clears
+  // `expired`; takes this journal's id.
+  virtual Status SetCursor(std::string_view target, uint32_t destination, uint64_t seq) = 0;
+  // Moves the cursor forward to `seq` (never backward) and adds the batch to
+  // the stats, in one atomic write. Keeps `expired` if retention set it
+  // meanwhile. NotFound if the target has no cursor.
+  virtual Status AdvanceCursor(std::string_view target, uint64_t seq, uint64_t events,
+                               uint64_t bytes) = 0;
+  // Records a failed delivery attempt in the stats; the cursor stays.
+  virtual Status RecordFailure(std::string_view target, std::string_view error) = 0;
+  virtual Result<TargetStats> GetStats(std::string_view target) = 0;
+  // Forgets a target: its cursor, stats and dead letters.
+  virtual Status DeleteTarget(std::string_view target) = 0;
+
+  // --- dead letters -------------------------------------------------------
+
+  // Adds or replaces the entry for (letter.target, letter.event.seq).
+  virtual Status PutDeadLetter(const DeadLetter& letter) = 0;
+  // In (target, seq) order; every target's when `target` is empty.
+  virtual Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view target) = 0;
+  // NotFound if there is no such entry.
+  virtual Status RemoveDeadLetter(std::string_view target, uint64_t seq) = 0;
+
+  // --- retention ----------------------------------------------------------
+
+  // Estimated on-disk bytes of the events column family (what the budget counts).
+  virtual Result<uint64_t> EventBytes() = 0;
+  // Applies `policy` once: trims delivered events older than the time limit,
+  // then, over the budget, the oldest events whatever their state, expiring
+  // the cursors that had not received them. Trimming never removes an
+  // undelivered event otherwise.
+  virtual Result<TrimReport> Trim(const RetentionPolicy& policy) = 0;
+  // Writes memtables to files (tests and benchmarks; RocksDB does it itself).
+  virtual Status Flush() = 0;
+};
+
+}  // namespace ferry

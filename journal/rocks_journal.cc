@@ -1,0 +1,372 @@
+#include "journal/rocks_journal.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+#include <sys/random.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "journal/format.h"
+
+namespace ferry {
+
+const char* const RocksJournal::kCfNames[kNumCfs] = {
+    "default", "events", "cursors", "dead", "catalog", "meta"};
+
+namespace {
+
+constexpr char kMetaJournalId[] = "journal_id";
+constexpr char kMetaFormat[] = "format";
+constexpr char kMetaLastSeq[] = "last_seq";
+constexpr char kMetaDestPrefix[] = "dest/";
+// A group commit stops adding callers' batches beyond this many events.
+constexpr size_t kMaxGroupEvents = 100'000;
+
+rocksdb::DBOptions MakeDbOptions(SyncMode sync, rocksdb::Env* env) {
+  rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.max_open_files = -1;  // required by secondary instances; harmless for the primary
+  o.use_fsync = sync == SyncMode::kAlways;
+  o.keep_log_file_num = 5;
+  o.max_manifest_file_size = 64 << 20;
+  if (env != nullptr) o.env = env;
+  return o;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> CfDescriptors() {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : RocksJournal::kCfNames) {
+    rocksdb::ColumnFamilyOptions o;
+    cfs.emplace_back(name, o);
+  }
+  return cfs;
+}
+
+Result<JournalId> NewJournalId() {
+  JournalId id;
+  size_t got = 0;
+  while (got < id.bytes.size()) {
+    ssize_t n = getrandom(id.bytes.data() + got, id.bytes.size() - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "getrandom");
+    }
+    got += static_cast<size_t>(n);
+  }
+  return id;
+}
+
+}  // namespace
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg(what);
+  msg += ": ";
+  msg += s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument() || s.IsNotSupported()) return Status::InvalidArgument(msg);
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::Retry(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    msg += " (another process has this journal open: is ferryd already running? "
+           "ferryctl reads a live journal without locking it)";
+  }
+  return Status::IOError(msg);
+}
+
+std::string_view SyncModeName(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kGroup:
+      return "group";
+    case SyncMode::kAlways:
+      return "always";
+    case SyncMode::kOff:
+      return "off";
+  }
+  return "unknown";
+}
+
+std::optional<SyncMode> ParseSyncMode(std::string_view name) {
+  for (SyncMode m : {SyncMode::kGroup, SyncMode::kAlways, SyncMode::kOff}) {
+    if (SyncModeName(m) == name) return m;
+  }
+  return std::nullopt;
+}
+
+// Builds a RocksJournal; a friend so the constructor can stay private.
+class JournalOpener {
+ public:
+  static Result<std::unique_ptr<Journal>> Open(JournalOptions options) {
+    std::unique_ptr<RocksJournal> j(new RocksJournal());
+    j->dir_ = options.dir;
+    j->what_ = "journal " + options.dir;
+    j->sync_ = options.sync;
+    j->clock_ = options.clock;
+    if (options.dir.empty()) return Status::InvalidArgument("journal dir is empty");
+    if (options.env == nullptr) {
+      std::error_code ec;
+      std::filesystem::create_directories(options.dir, ec);
+      if (ec) return ErrnoStatus(ec.value(), "create journal dir", options.dir);
+    }
+    rocksdb::DB* db = nullptr;
+    FERRY_RETURN_IF_ERROR(FromRocks(
+        rocksdb::DB::Open(MakeDbOptions(options.sync, options.env), options.dir, CfDescriptors(),
+                          &j->cf_, &db),
+        "open " + j->what_));
+    j->db_.reset(db);
+    FERRY_RETURN_IF_ERROR(LoadOrCreateMeta(j.get()));
+    return std::unique_ptr<Journal>(std::move(j));
+  }
+
+  static Result<std::unique_ptr<Journal>> OpenSecondary(const std::string& dir,
+                                                        const std::string& secondary_dir) {
+    std::unique_ptr<RocksJournal> j(new RocksJournal());
+    j->dir_ = dir;
+    j->what_ = "journal " + dir + " (read-only follower)";
+    j->read_only_ = true;
+    j->clock_ = SystemClock::Default();
+    std::error_code ec;
+    if (!std::filesystem::exists(dir + "/CURRENT", ec)) {
+      return Status::NotFound("no journal in " + dir +
+                              " (expected the [journal] dir of a ferryd configuration)");
+    }
+    std::filesystem::create_directories(secondary_dir, ec);
+    if (ec) return ErrnoStatus(ec.value(), "create follower dir", secondary_dir);
+    rocksdb::DB* db = nullptr;
+    FERRY_RETURN_IF_ERROR(FromRocks(
+        rocksdb::DB::OpenAsSecondary(rocksdb::Options(MakeDbOptions(SyncMode::kOff, nullptr), {}),
+                                     dir, secondary_dir, CfDescriptors(), &j->cf_, &db),
+        "open " + j->what_));
+    j->db_.reset(db);
+    auto id = j->Get(RocksJournal::kMeta, kMetaJournalId);
+    if (!id) return id.error();
+    if (!id->has_value()) return Status::NotFound(dir + " holds no ferry journal (no journal_id)");
+    FERRY_RETURN_IF_ERROR(SetId(j.get(), **id));
+    auto last = j->ReadLastSeq();
+    if (!last) return last.error();
+    j->last_seq_.store(*last);
+    return std::unique_ptr<Journal>(std::move(j));
+  }
+
+ private:
+  static Status SetId(RocksJournal* j, std::string_view bytes) {
+    if (bytes.size() != j->id_.bytes.size()) {
+      return Status::Corruption(j->what_ + ": journal_id has " + std::to_string(bytes.size()) +
+                                " bytes, expected 16");
+    }
+    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(j->id_.bytes.data()));
+    return Status::Ok();
+  }
+
+  static Status LoadOrCreateMeta(RocksJournal* j) {
+    auto id = j->Get(RocksJournal::kMeta, kMetaJournalId);
+    if (!id) return id.error();
+    if (id->has_value()) {
+      auto format = j->Get(RocksJournal::kMeta, kMetaFormat);
+      if (!format) return format.error();
+      if (!format->has_value() || **format != std::string(1, char(format::kVersion))) {
+        return Status::Corruption(j->what_ + ": on-disk format is not version " +
+                                  std::to_string(format::kVersion) +
+                                  "; this ferry cannot read it");
+      }
+      FERRY_RETURN_IF_ERROR(SetId(j, **id));
+    } else {
+      auto fresh = NewJournalId();
+      if (!fresh) return fresh.error();
+      j->id_ = *fresh;
+      rocksdb::WriteBatch batch;
+      batch.Put(j->cf_[RocksJournal::kMeta], kMetaJournalId,
+                rocksdb::Slice(reinterpret_cast<const char*>(j->id_.bytes.data()), 16));
+      batch.Put(j->cf_[RocksJournal::kMeta], kMetaFormat, std::string(1, char(format::kVersion)));
+      rocksdb::WriteOptions wo;
+      wo.sync = true;  // a journal's identity is written once and must not be lost
+      FERRY_RETURN_IF_ERROR(FromRocks(j->db_->Write(wo, &batch), "create " + j->what_));
+    }
+    auto last = j->ReadLastSeq();
+    if (!last) return last.error();
+    j->last_seq_.store(*last);
+    return Status::Ok();
+  }
+};
+
+Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions options) {
+  return JournalOpener::Open(std::move(options));
+}
+
+Result<std::unique_ptr<Journal>> Journal::OpenSecondary(const std::string& dir,
+                                                        const std::string& secondary_dir) {
+  return JournalOpener::OpenSecondary(dir, secondary_dir);
+}
+
+RocksJournal::~RocksJournal() {
+  if (db_ == nullptr) {
+    return;
+  }
+  for (auto* cf : cf_) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+  cf_.clear();
+  db_->Close().PermitUncheckedError();
+}
+
+Status RocksJournal::WriteRefusedOnSecondary() const {
+  return Status::InvalidArgument(what_ + " is open read-only; changes go through ferryd");
+}
+
+Status RocksJournal::Write(rocksdb::WriteBatch* batch, std::string_view what) {
+  if (read_only_) return WriteRefusedOnSecondary();
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_ != SyncMode::kOff;
+  return FromRocks(db_->Write(wo, batch), std::string(what) + " in " + what_);
+}
+
+Result<std::optional<std::string>> RocksJournal::Get(Cf cf, std::string_view key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[cf], key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  FERRY_RETURN_IF_ERROR(FromRocks(s, "read " + what_));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<uint64_t> RocksJournal::ReadLastSeq() {
+  uint64_t last = 0;
+  auto meta = Get(kMeta, kMetaLastSeq);
+  if (!meta) return meta.error();
+  if (meta->has_value()) {
+    auto v = format::DecodeFixed64BE(**meta);
+    if (!v) return v.error().WithContext(what_ + ": meta last_seq");
+    last = *v;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kEvents]));
+  it->SeekToLast();
+  if (it->Valid()) {
+    auto seq = format::DecodeEventKey(it->key().ToStringView());
+    if (!seq) return seq.error().WithContext(what_);
+    last = std::max(last, *seq);
+  }
+  FERRY_RETURN_IF_ERROR(FromRocks(it->status(), "find the last event of " + what_));
+  return last;
+}
+
+Result<uint64_t> RocksJournal::OldestSeq() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kEvents]));
+  it->SeekToFirst();
+  FERRY_RETURN_IF_ERROR(FromRocks(it->status(), "find the oldest event of " + what_));
+  if (!it->Valid()) return LastSeq() + 1;
+  auto seq = format::DecodeEventKey(it->key().ToStringView());
+  if (!seq) return seq.error().WithContext(what_);
+  return *seq;
+}
+
+Status RocksJournal::CatchUp() {
+  if (!read_only_) return Status::Ok();
+  FERRY_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catch up with " + what_));
+  auto last = ReadLastSeq();
+  if (!last) return last.error();
+  last_seq_.store(*last, std::memory_order_release);
+  return Status::Ok();
+}
+
+Result<SeqRange> RocksJournal::Append(std::vector<Event> events) {
+  if (read_only_) return WriteRefusedOnSecondary();
+  for (const Event& e : events) {
+    Status s = format::ValidateEvent(e);
+    if (!s.ok()) return s.WithContext("append to " + what_);
+  }
+  Writer w{&events};
+  std::unique_lock lock(write_mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return std::move(w.result);
+
+  // This caller leads: it writes its own batch and, in group mode, those of
+  // the callers queued behind it, with one WAL write and one sync.
+  std::vector<Writer*> group;
+  size_t count = 0;
+  for (Writer* x : writers_) {
+    if (!group.empty() && (sync_ == SyncMode::kAlways || count >= kMaxGroupEvents)) break;
+    group.push_back(x);
+    count += x->events->size();
+  }
+  bool resume = write_failed_;
+  const uint64_t first = LastSeq() + 1;
+  lock.unlock();
+
+  // Only the leader touches the group's events and last_seq_ until it
+  // re-locks, so building the batch needs no lock.
+  Status status;
+  if (resume) status = FromRocks(db_->Resume(), "recover " + what_ + " after a failed write");
+  if (status.ok() && count > 0) {
+    rocksdb::WriteBatch batch;
+    std::string value;
+    uint64_t seq = first;
+    const int64_t now = clock_->WallNanos();
+    for (Writer* x : group) {
+      x->result = SeqRange{seq, seq + x->events->size() - 1};
+      for (Event& e : *x->events) {
+        if (e.time_ns == 0) e.time_ns = now;
+        value.clear();
+        format::AppendEventValue(e, &value);
+        batch.Put(cf_[kEvents], format::EventKey(seq++), value);
+      }
+    }
+    batch.Put(cf_[kMeta], kMetaLastSeq, format::EncodeFixed64BE(seq - 1));
+    status = Write(&batch, "append " + std::to_string(count) + " events");
+  } else if (status.ok()) {
+    for (Writer* x : group) x->result = SeqRange{first, first - 1};
+  }
+
+  lock.lock();
+  write_failed_ = !status.ok();
+  if (status.ok()) last_seq_.store(first + count - 1, std::memory_order_release);
+  for (Writer* x : group) {
+    if (!status.ok()) x->result = status;
+    x->done = true;
+    writers_.pop_front();
+    if (x != &w) x->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return std::move(w.result);
+}
+
+Result<uint32_t> RocksJournal::DestinationId(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("destination name must be 1-255 bytes without NUL");
+  }
+  std::lock_guard lock(meta_mu_);
+  std::string key = kMetaDestPrefix + std::string(name);
+  auto found = Get(kMeta, key);
+  if (!found) return found.error();
+  if (found->has_value()) return format::DecodeFixed32(**found);
+  if (read_only_) return Status::NotFound("destination " + std::string(name) + " is unknown");
+  auto all = Destinations();
+  if (!all) return all.error();
+  uint32_t id = 1;
+  for (const auto& [n, existing] : *all) id = std::max(id, existing + 1);
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kMeta], key, format::EncodeFixed32(id));
+  FERRY_RETURN_IF_ERROR(Write(&batch, "register destination"));
+  return id;
+}
+
+Result<std::vector<std::pair<std::string, uint32_t>>> RocksJournal::Destinations() {
+  std::vector<std::pair<std::string, uint32_t>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kMeta]));
+  for (it->Seek(kMetaDestPrefix); it->Valid() && it->key().starts_with(kMetaDestPrefix);
+       it->Next()) {
+    auto id = format::DecodeFixed32(it->value().ToStringView());
+    if (!id) return id.error().WithContext(what_ + ": destination registry");
+    std::string name = it->key().ToString().substr(sizeof(kMetaDestPrefix) - 1);
+    out.emplace_back(std::move(name), *id);
+  }
+  FERRY_RETURN_IF_ERROR(FromRocks(it->status(), "list destinations of " + what_));
+  return out;
+}
+
+Status RocksJournal::Flush() {
+  if (read_only_) return WriteRefusedOnSecondary();
+  rocksdb::FlushOptions fo;
+  return FromRocks(db_->Flush(fo, cf_), "flush " + what_);
+}
+
+}  // namespace ferry

@@ -1,0 +1,109 @@
+// RocksJournal: the Journal on RocksDB. Internal to journal/: other folders
+// see only journal.h. Split across rocks_journal.cc (open, append, meta),
+// rocks_reader.cc (events), rocks_cursors.cc (cursors, dead letters) and
+// retention.cc (trim).
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "journal/journal.h"
+
+namespace ferry {
+
+// The one place a rocksdb::Status becomes a ferry Status. `what` says what was
+// being done ("append 100 events to /var/lib/ferry").
+Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
+class RocksJournal final : public Journal {
+ public:
+  // Column families, in the order they are opened (index into cf_).
+  enum Cf { kDefault = 0, kEvents, kCursors, kDead, kCatalog, kMeta, kNumCfs };
+  static const char* const kCfNames[kNumCfs];
+
+  ~RocksJournal() override;
+
+  bool read_only() const override { return read_only_; }
+  const JournalId& id() const override { return id_; }
+  const std::string& dir() const override { return dir_; }
+
+  Result<SeqRange> Append(std::vector<Event> events) override;
+  uint64_t LastSeq() const override { return last_seq_.load(std::memory_order_acquire); }
+  Result<uint64_t> OldestSeq() override;
+  std::unique_ptr<EventReader> NewReader(ReadOptions options) override;
+  Status CatchUp() override;
+  Result<uint32_t> DestinationId(std::string_view name) override;
+  Result<std::vector<std::pair<std::string, uint32_t>>> Destinations() override;
+
+  Result<std::optional<Cursor>> GetCursor(std::string_view target) override;
+  Result<std::vector<std::pair<std::string, Cursor>>> ListCursors() override;
+  Status CheckCursor(const Cursor& cursor) override;
+  Status SetCursor(std::string_view target, uint32_t destination, uint64_t seq) override;
+  Status AdvanceCursor(std::string_view target, uint64_t seq, uint64_t events,
+                       uint64_t bytes) override;
+  Status RecordFailure(std::string_view target, std::string_view error) override;
+  Result<TargetStats> GetStats(std::string_view target) override;
+  Status DeleteTarget(std::string_view target) override;
+
+  Status PutDeadLetter(const DeadLetter& letter) override;
+  Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view target) override;
+  Status RemoveDeadLetter(std::string_view target, uint64_t seq) override;
+
+  Result<uint64_t> EventBytes() override;
+  Result<TrimReport> Trim(const RetentionPolicy& policy) override;
+  Status Flush() override;
+
+ private:
+  friend class JournalOpener;
+
+  // One caller of Append waiting in the group-commit queue (leveldb's
+  // DBImpl::Writer). Owned by the caller's stack frame.
+  struct Writer {
+    std::vector<Event>* events;
+    Result<SeqRange> result = SeqRange{};
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  RocksJournal() = default;
+  Status WriteRefusedOnSecondary() const;
+  // Writes a batch with this journal's sync mode.
+  Status Write(rocksdb::WriteBatch* batch, std::string_view what);
+  // Re-reads the head from disk: max(meta last_seq, last event key).
+  Result<uint64_t> ReadLastSeq();
+  Result<std::optional<std::string>> Get(Cf cf, std::string_view key);
+  // Reads a target's cursor under cursor_mu_ (held by the caller).
+  Result<std::optional<Cursor>> GetCursorLocked(std::string_view target);
+  Result<TargetStats> GetStatsLocked(std::string_view target);
+  // Whether an event of `destination` lies in [from, to].
+  Result<bool> HasEventsOf(uint32_t destination, uint64_t from, uint64_t to);
+  // Seq of the last delivered event older than `cutoff_ns`, or 0.
+  Result<uint64_t> TimeTrimBound(uint64_t oldest, uint64_t min_cursor, int64_t cutoff_ns);
+
+  std::string dir_;
+  std::string what_;  // "journal <dir>", for messages
+  bool read_only_ = false;
+  SyncMode sync_ = SyncMode::kGroup;
+  Clock* clock_ = nullptr;
+  JournalId id_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf_;  // owned; destroyed before db_
+
+  std::atomic<uint64_t> last_seq_{0};
+
+  std::mutex write_mu_;            // guards writers_ and write_failed_
+  std::deque<Writer*> writers_;    // front is the leader
+  bool write_failed_ = false;      // the last group write failed: Resume() first
+
+  std::mutex cursor_mu_;  // serializes cursor read-modify-writes and Trim
+  std::mutex meta_mu_;    // serializes destination registration
+};
+
+}  // namespace ferry

@@ -62,21 +62,28 @@ bool Decoder::GetU8(uint8_t* v, const char* field) {
   return true;
 }
 
+namespace {
+
+// Assembles `n` bytes into an integer, least significant byte first.
+uint64_t LittleEndian(std::string_view b) {
+  uint64_t r = 0;
+  for (size_t i = b.size(); i-- > 0;) r = (r << 8) | static_cast<uint8_t>(b[i]);
+  return r;
+}
+
+}  // namespace
+
 bool Decoder::GetFixed32(uint32_t* v, const char* field) {
   std::string_view b;
   if (!GetRaw(4, &b, field)) return false;
-  uint32_t r = 0;
-  for (int i = 3; i >= 0; --i) r = (r << 8) | static_cast<uint8_t>(b[i]);
-  *v = r;
+  *v = static_cast<uint32_t>(LittleEndian(b));
   return true;
 }
 
 bool Decoder::GetFixed64(uint64_t* v, const char* field) {
   std::string_view b;
   if (!GetRaw(8, &b, field)) return false;
-  uint64_t r = 0;
-  for (int i = 7; i >= 0; --i) r = (r << 8) | static_cast<uint8_t>(b[i]);
-  *v = r;
+  *v = LittleEndian(b);
   return true;
 }
 

@@ -124,7 +124,11 @@ class Journal {
 
   // Assigns the next seqs to `events` in order, stamps time_ns where it is 0,
   // and writes them; when it returns OK they are durable per the sync mode.
-  // On error nothing was assigned: the next Append reuses the same seqs.
+  // InvalidArgument (a bad event) writes nothing. IOError leaves the batch in
+  // doubt: it may reappear, whole and in order, after a crash and reopen.
+  // After an IOError from the WAL (disk full, failed fsync) RocksDB refuses
+  // every further write until the journal is closed and opened again; the
+  // reopened journal reads its head from disk, so seqs never skip or repeat.
   virtual Result<SeqRange> Append(std::vector<Event> events) = 0;
 
   // The highest seq ever assigned (0 before the first Append).

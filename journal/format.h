@@ -27,6 +27,7 @@
 // meta      "journal_id" -> byte{16}             random, made when the journal is created
 //           "format"     -> version:u8 (=1)      the version of this grammar
 //           "last_seq"   -> fixed64be            highest seq ever assigned; survives trimming
+//           "trimmed_upto" -> fixed64be          every seq <= this was trimmed (absent: none)
 //           "dest/" name -> id:fixed32           destination name registry
 //
 // A decoder never reads past its input and never crashes: truncated or damaged

@@ -87,6 +87,7 @@ Result<TrimReport> RocksJournal::Trim(const RetentionPolicy& policy) {
   rocksdb::WriteBatch batch;
   const std::string end = format::EventKey(upto + 1);
   batch.DeleteRange(cf_[kEvents], format::EventKey(0), end);
+  batch.Put(cf_[kMeta], kMetaTrimmedUpto, format::EncodeFixed64BE(upto));
   for (auto& [name, c] : *cursors) {
     if (c.expired || !(c.journal_id == id_) || c.seq >= upto) continue;
     auto missed = HasEventsOf(c.destination, c.seq + 1, upto);

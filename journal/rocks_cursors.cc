@@ -91,6 +91,7 @@ Status RocksJournal::SetCursor(std::string_view target, uint32_t destination, ui
 
 Status RocksJournal::AdvanceCursor(std::string_view target, uint64_t seq, uint64_t events,
                                    uint64_t bytes) {
+  if (read_only_) return WriteRefusedOnSecondary();
   std::lock_guard lock(cursor_mu_);
   auto cursor = GetCursorLocked(target);
   if (!cursor) return cursor.error();
@@ -158,6 +159,7 @@ Result<std::vector<DeadLetter>> RocksJournal::ListDeadLetters(std::string_view t
 }
 
 Status RocksJournal::RemoveDeadLetter(std::string_view target, uint64_t seq) {
+  if (read_only_) return WriteRefusedOnSecondary();
   std::string key = format::DeadLetterKey(target, seq);
   auto found = Get(kDead, key);
   if (!found) return found.error();

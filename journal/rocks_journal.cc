@@ -16,10 +16,10 @@ const char* const RocksJournal::kCfNames[kNumCfs] = {
 
 namespace {
 
-constexpr char kMetaJournalId[] = "journal_id";
-constexpr char kMetaFormat[] = "format";
-constexpr char kMetaLastSeq[] = "last_seq";
-constexpr char kMetaDestPrefix[] = "dest/";
+constexpr auto& kMetaJournalId = RocksJournal::kMetaJournalId;
+constexpr auto& kMetaFormat = RocksJournal::kMetaFormat;
+constexpr auto& kMetaLastSeq = RocksJournal::kMetaLastSeq;
+constexpr auto& kMetaDestPrefix = RocksJournal::kMetaDestPrefix;
 // A group commit stops adding callers' batches beyond this many events.
 constexpr size_t kMaxGroupEvents = 100'000;
 
@@ -135,30 +135,21 @@ class JournalOpener {
     std::filesystem::create_directories(secondary_dir, ec);
     if (ec) return ErrnoStatus(ec.value(), "create follower dir", secondary_dir);
     rocksdb::DB* db = nullptr;
-    FERRY_RETURN_IF_ERROR(FromRocks(
-        rocksdb::DB::OpenAsSecondary(rocksdb::Options(MakeDbOptions(SyncMode::kOff, nullptr), {}),
-                                     dir, secondary_dir, CfDescriptors(), &j->cf_, &db),
-        "open " + j->what_));
+    rocksdb::Status opened = rocksdb::DB::OpenAsSecondary(
+        rocksdb::Options(MakeDbOptions(SyncMode::kOff, nullptr), {}), dir, secondary_dir,
+        CfDescriptors(), &j->cf_, &db);
+    if (opened.IsInvalidArgument() && opened.ToString().find("Column family not found") !=
+                                          std::string::npos) {
+      return Status::Retry(dir + " is a journal still being created, or not a ferry journal: " +
+                           opened.ToString());
+    }
+    FERRY_RETURN_IF_ERROR(FromRocks(opened, "open " + j->what_));
     j->db_.reset(db);
-    auto id = j->Get(RocksJournal::kMeta, kMetaJournalId);
-    if (!id) return id.error();
-    if (!id->has_value()) return Status::NotFound(dir + " holds no ferry journal (no journal_id)");
-    FERRY_RETURN_IF_ERROR(SetId(j.get(), **id));
-    auto last = j->ReadLastSeq();
-    if (!last) return last.error();
-    j->last_seq_.store(*last);
+    FERRY_RETURN_IF_ERROR(j->FollowPrimary(/*just_opened=*/true));
     return std::unique_ptr<Journal>(std::move(j));
   }
 
  private:
-  static Status SetId(RocksJournal* j, std::string_view bytes) {
-    if (bytes.size() != j->id_.bytes.size()) {
-      return Status::Corruption(j->what_ + ": journal_id has " + std::to_string(bytes.size()) +
-                                " bytes, expected 16");
-    }
-    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(j->id_.bytes.data()));
-    return Status::Ok();
-  }
 
   static Status LoadOrCreateMeta(RocksJournal* j) {
     auto id = j->Get(RocksJournal::kMeta, kMetaJournalId);
@@ -171,7 +162,7 @@ class JournalOpener {
                                   std::to_string(format::kVersion) +
                                   "; this ferry cannot read it");
       }
-      FERRY_RETURN_IF_ERROR(SetId(j, **id));
+      FERRY_RETURN_IF_ERROR(j->SetId(**id));
     } else {
       auto fresh = NewJournalId();
       if (!fresh) return fresh.error();
@@ -209,6 +200,15 @@ RocksJournal::~RocksJournal() {
   db_->Close().PermitUncheckedError();
 }
 
+Status RocksJournal::SetId(std::string_view bytes) {
+  if (bytes.size() != id_.bytes.size()) {
+    return Status::Corruption(what_ + ": journal_id has " + std::to_string(bytes.size()) +
+                              " bytes, expected 16");
+  }
+  std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(id_.bytes.data()));
+  return Status::Ok();
+}
+
 Status RocksJournal::WriteRefusedOnSecondary() const {
   return Status::InvalidArgument(what_ + " is open read-only; changes go through ferryd");
 }
@@ -228,21 +228,24 @@ Result<std::optional<std::string>> RocksJournal::Get(Cf cf, std::string_view key
   return std::optional<std::string>(std::move(value));
 }
 
-Result<uint64_t> RocksJournal::ReadLastSeq() {
-  uint64_t last = 0;
-  auto meta = Get(kMeta, kMetaLastSeq);
+Result<uint64_t> RocksJournal::GetMetaSeq(const char* key) {
+  auto meta = Get(kMeta, key);
   if (!meta) return meta.error();
-  if (meta->has_value()) {
-    auto v = format::DecodeFixed64BE(**meta);
-    if (!v) return v.error().WithContext(what_ + ": meta last_seq");
-    last = *v;
-  }
+  if (!meta->has_value()) return uint64_t{0};
+  auto v = format::DecodeFixed64BE(**meta);
+  if (!v) return v.error().WithContext(what_ + ": meta " + key);
+  return *v;
+}
+
+Result<uint64_t> RocksJournal::ReadLastSeq() {
+  auto last = GetMetaSeq(kMetaLastSeq);
+  if (!last) return last.error();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kEvents]));
   it->SeekToLast();
   if (it->Valid()) {
     auto seq = format::DecodeEventKey(it->key().ToStringView());
     if (!seq) return seq.error().WithContext(what_);
-    last = std::max(last, *seq);
+    *last = std::max(*last, *seq);
   }
   FERRY_RETURN_IF_ERROR(FromRocks(it->status(), "find the last event of " + what_));
   return last;
@@ -260,11 +263,7 @@ Result<uint64_t> RocksJournal::OldestSeq() {
 
 Status RocksJournal::CatchUp() {
   if (!read_only_) return Status::Ok();
-  FERRY_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catch up with " + what_));
-  auto last = ReadLastSeq();
-  if (!last) return last.error();
-  last_seq_.store(*last, std::memory_order_release);
-  return Status::Ok();
+  return FollowPrimary(/*just_opened=*/false);
 }
 
 Result<SeqRange> RocksJournal::Append(std::vector<Event> events) {

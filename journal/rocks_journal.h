@@ -27,6 +27,12 @@ class RocksJournal final : public Journal {
   // Column families, in the order they are opened (index into cf_).
   enum Cf { kDefault = 0, kEvents, kCursors, kDead, kCatalog, kMeta, kNumCfs };
   static const char* const kCfNames[kNumCfs];
+  // Meta keys (format.h).
+  static constexpr char kMetaJournalId[] = "journal_id";
+  static constexpr char kMetaFormat[] = "format";
+  static constexpr char kMetaLastSeq[] = "last_seq";
+  static constexpr char kMetaTrimmedUpto[] = "trimmed_upto";
+  static constexpr char kMetaDestPrefix[] = "dest/";
 
   ~RocksJournal() override;
 
@@ -74,10 +80,26 @@ class RocksJournal final : public Journal {
 
   RocksJournal() = default;
   Status WriteRefusedOnSecondary() const;
+  // Takes the 16 stored bytes of meta journal_id as this journal's id.
+  Status SetId(std::string_view bytes);
   // Writes a batch with this journal's sync mode.
   Status Write(rocksdb::WriteBatch* batch, std::string_view what);
   // Re-reads the head from disk: max(meta last_seq, last event key).
   Result<uint64_t> ReadLastSeq();
+  // A meta value that is a fixed64be, or 0 when absent.
+  Result<uint64_t> GetMetaSeq(const char* key);
+  // Secondary only: catches up with the primary until its view of the events
+  // after the published head is gap-free, then publishes the new head
+  // (follower.cc). Loads the journal id. `just_opened`: OpenAsSecondary has
+  // caught up already.
+  Status FollowPrimary(bool just_opened);
+  // Secondary only: the end of the unbroken run of events after `known`, and
+  // whether the view agrees with the primary's meta (no hole anywhere).
+  struct FollowerView {
+    uint64_t run_end = 0;
+    bool consistent = false;
+  };
+  Result<FollowerView> ScanFollowerView(uint64_t known);
   Result<std::optional<std::string>> Get(Cf cf, std::string_view key);
   // Reads a target's cursor under cursor_mu_ (held by the caller).
   Result<std::optional<Cursor>> GetCursorLocked(std::string_view target);

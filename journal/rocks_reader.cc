@@ -79,6 +79,9 @@ class RocksEventReader final : public EventReader {
 }  // namespace
 
 std::unique_ptr<EventReader> RocksJournal::NewReader(ReadOptions options) {
+  // A follower's view may run past a hole (follower.cc); stop at the head it
+  // verified.
+  if (read_only_) options.to_seq = std::min(options.to_seq, LastSeq());
   return std::make_unique<RocksEventReader>(db_.get(), cf_[kEvents], std::move(options));
 }
 

@@ -8,20 +8,14 @@
 // number of milliseconds after the spawn (which may hit RocksDB's open or
 // recovery). The seed is printed; set FERRY_CRASH_SEED to replay a run's
 // choices (the timing itself cannot be replayed).
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -32,9 +26,9 @@
 
 #include "journal/escape.h"
 #include "journal/journal.h"
+#include "tests/lib/expected_event.h"
 #include "tests/lib/temp_dir.h"
-
-extern char** environ;
+#include "tests/lib/writer_child.h"
 
 namespace ferry {
 
@@ -44,126 +38,13 @@ void PrintTo(SyncMode mode, std::ostream* os) { *os << SyncModeName(mode); }
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using ferry::testing::Describe;
+using ferry::testing::ExpectedEvent;
+using ferry::testing::WriterChild;
 using std::chrono::milliseconds;
 
 // How long any single wait on the child may take before the test fails.
 constexpr milliseconds kChildTimeout{20'000};
-
-// The event journal_writer_child writes at `seq`: a copy of its ExpectedEvent.
-Event ExpectedEvent(uint64_t seq, uint32_t destination) {
-  Event e;
-  e.seq = seq;
-  e.time_ns = 1'600'000'000'000'000'000 + static_cast<int64_t>(seq);
-  e.destination = destination;
-  e.kind = static_cast<EventKind>(kMinEventKind + seq % kMaxEventKind);
-  e.is_dir = (seq / 7) % 2 == 1;
-  const uint64_t h = seq * 0x9E3779B97F4A7C15ULL;
-  size_t fill = (h >> 40) % 64;
-  if (seq % 97 == 0) fill = 1000 + (h >> 20) % 3000;
-  e.path = "f/" + std::to_string(seq) + "/";
-  for (size_t i = 0; i < fill; ++i) e.path.push_back(static_cast<char>('a' + (seq + i) % 26));
-  if (seq % 3 == 0) e.path += '\n';
-  if (seq % 5 == 0) e.path += "\xff\xfe";
-  if (seq % 11 == 0) e.path += "#x";
-  e.path.push_back(static_cast<char>(1 + seq % 255));
-  if (e.kind == EventKind::kMove) e.old_path = "old/\xff\n#" + std::to_string(seq);
-  return e;
-}
-
-std::string Describe(const Event& e) {
-  return "{seq " + std::to_string(e.seq) + " time " + std::to_string(e.time_ns) + " dest " +
-         std::to_string(e.destination) + " " + std::string(KindName(e.kind)) +
-         (e.is_dir ? " dir" : "") + " \"" + EscapePath(e.path) + "\" old \"" +
-         EscapePath(e.old_path) + "\"}";
-}
-
-// One running journal_writer_child whose stdout comes back through a pipe.
-// Its stdin is /dev/null. The destructor kills and reaps it if still running.
-class WriterChild {
- public:
-  static std::unique_ptr<WriterChild> Start(const std::vector<std::string>& args) {
-    std::unique_ptr<WriterChild> child(new WriterChild());
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-      ADD_FAILURE() << "pipe2: " << strerror(errno);
-      return nullptr;
-    }
-    child->out_ = fds[0];
-    std::vector<std::string> argv_strings = {WRITER_CHILD};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    int err = posix_spawn(&child->pid_, WRITER_CHILD, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);  // the child holds the only write end: EOF when it dies
-    if (err != 0) {
-      ADD_FAILURE() << "posix_spawn " << WRITER_CHILD << ": " << strerror(err);
-      return nullptr;
-    }
-    return child;
-  }
-
-  ~WriterChild() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-    if (out_ >= 0) close(out_);
-  }
-
-  // The next line of the child's stdout, without its "\n"; nullopt at EOF or
-  // when no line came before `deadline`.
-  std::optional<std::string> ReadLine(Clock::time_point deadline) {
-    while (true) {
-      size_t nl = buffer_.find('\n');
-      if (nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      if (eof_) return std::nullopt;
-      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (left < 0) return std::nullopt;
-      pollfd p{out_, POLLIN, 0};
-      int n = poll(&p, 1, static_cast<int>(left));
-      if (n < 0 && errno == EINTR) continue;
-      if (n == 0) return std::nullopt;
-      char buf[4096];
-      ssize_t got = read(out_, buf, sizeof(buf));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        eof_ = true;
-      } else {
-        buffer_.append(buf, static_cast<size_t>(got));
-      }
-    }
-  }
-
-  bool eof() const { return eof_; }
-  void Kill() { kill(pid_, SIGKILL); }
-
-  // Reaps the child; its waitpid status.
-  int Wait() {
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  WriterChild() = default;
-
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string buffer_;
-  bool eof_ = false;
-};
 
 // Parses an ack line "FIRST LAST".
 std::optional<SeqRange> ParseAck(const std::string& line) {

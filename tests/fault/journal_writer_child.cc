@@ -22,9 +22,9 @@
 //   "paused LAST\n"  at --pause-at
 //   "done LAST\n"    after --count events (and --cursor), before --hold
 //
-// Every event's content is a function of its seq (ExpectedEvent below), so a
-// reader can check each one. The tests keep copies of that function: change
-// all three together.
+// Every event's content is a function of its seq (ExpectedEvent in
+// tests/lib/expected_event.h, which the tests share), so a reader can check
+// each one.
 //
 // Exit codes: 0 done, 2 bad usage, 3 Append assigned unexpected seqs, 4 a
 // journal call failed, 5 stdout is gone.
@@ -42,33 +42,12 @@
 #include <vector>
 
 #include "journal/journal.h"
+#include "tests/lib/expected_event.h"
 
 namespace {
 
 using ferry::Event;
-using ferry::EventKind;
-
-// The event journaled at `seq`: paths of varied length with newlines, 0xff,
-// '#' and other odd bytes, every kind, moves with an old_path.
-Event ExpectedEvent(uint64_t seq, uint32_t destination) {
-  Event e;
-  e.seq = seq;
-  e.time_ns = 1'600'000'000'000'000'000 + static_cast<int64_t>(seq);
-  e.destination = destination;
-  e.kind = static_cast<EventKind>(ferry::kMinEventKind + seq % ferry::kMaxEventKind);
-  e.is_dir = (seq / 7) % 2 == 1;
-  const uint64_t h = seq * 0x9E3779B97F4A7C15ULL;
-  size_t fill = (h >> 40) % 64;
-  if (seq % 97 == 0) fill = 1000 + (h >> 20) % 3000;
-  e.path = "f/" + std::to_string(seq) + "/";
-  for (size_t i = 0; i < fill; ++i) e.path.push_back(static_cast<char>('a' + (seq + i) % 26));
-  if (seq % 3 == 0) e.path += '\n';
-  if (seq % 5 == 0) e.path += "\xff\xfe";
-  if (seq % 11 == 0) e.path += "#x";
-  e.path.push_back(static_cast<char>(1 + seq % 255));  // any byte but NUL
-  if (e.kind == EventKind::kMove) e.old_path = "old/\xff\n#" + std::to_string(seq);
-  return e;
-}
+using ferry::testing::ExpectedEvent;
 
 struct Flags {
   std::string dir;

@@ -27,14 +27,11 @@
 #include "journal/escape.h"
 #include "journal/journal.h"
 #include "tests/lib/expected_event.h"
+#include "tests/lib/journal_fixture.h"
 #include "tests/lib/temp_dir.h"
 #include "tests/lib/writer_child.h"
 
 namespace ferry {
-
-// Names the parameter in gtest's messages ("where GetParam() = group").
-void PrintTo(SyncMode mode, std::ostream* os) { *os << SyncModeName(mode); }
-
 namespace {
 
 using Clock = std::chrono::steady_clock;

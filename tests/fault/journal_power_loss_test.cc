@@ -22,6 +22,7 @@
 
 #include "journal/journal.h"
 #include "tests/lib/fault_fs.h"
+#include "tests/lib/journal_fixture.h"
 #include "tests/lib/temp_dir.h"
 
 namespace ferry {

@@ -4,10 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "journal/journal.h"
+
+namespace ferry {
+
+// Lets gtest print a SyncMode parameter as "group" (found by ADL).
+inline void PrintTo(SyncMode mode, std::ostream* os) { *os << SyncModeName(mode); }
+
+}  // namespace ferry
 
 namespace ferry::testing {
 

@@ -87,7 +87,7 @@ Status ErrnoStatus(int err, std::string_view call, std::string_view subject = {}
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit, as std::expected
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit, as std::expected
   Result(Status status) : v_(std::move(status)) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
@@ -113,8 +113,8 @@ class [[nodiscard]] Result {
 
 // Returns early from a function returning Status or Result<T> when `expr` is
 // not OK. `expr` must yield a Status.
-#define FERRY_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::ferry::Status ferry_status_ = (expr);  \
+#define FERRY_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::ferry::Status ferry_status_ = (expr);        \
     if (!ferry_status_.ok()) return ferry_status_; \
   } while (0)

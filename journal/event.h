@@ -32,13 +32,13 @@ std::optional<EventKind> ParseKind(std::string_view name);
 // directory, raw bytes: any byte but NUL, not assumed to be UTF-8. The root of
 // the tree is the empty path.
 struct Event {
-  uint64_t seq = 0;         // assigned by Journal::Append; 0 before that
-  int64_t time_ns = 0;      // wall time the change was seen; 0 = "now" at Append
-  uint32_t destination = 0; // Journal::DestinationId of the destination's name
+  uint64_t seq = 0;          // assigned by Journal::Append; 0 before that
+  int64_t time_ns = 0;       // wall time the change was seen; 0 = "now" at Append
+  uint32_t destination = 0;  // Journal::DestinationId of the destination's name
   EventKind kind = EventKind::kCreate;
   bool is_dir = false;
   std::string path;
-  std::string old_path;     // kMove only: where the entry was before
+  std::string old_path;  // kMove only: where the entry was before
 
   friend bool operator==(const Event&, const Event&) = default;
 };

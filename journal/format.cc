@@ -215,6 +215,77 @@ Result<TargetStats> DecodeStats(std::string_view value) {
   return s;
 }
 
+Status ValidateCatalogChange(const CatalogChange& c) {
+  auto check = [](std::string_view path, const char* name) -> Status {
+    if (path.empty() || path.size() > kMaxPathBytes || path.front() == '/' || path.back() == '/' ||
+        path.find('\0') != std::string_view::npos) {
+      return Status::InvalidArgument(std::string("catalog ") + name +
+                                     " must be a relative path without NUL or end slashes");
+    }
+    return Status::Ok();
+  };
+  FERRY_RETURN_IF_ERROR(check(c.path, "path"));
+  if (c.op == CatalogChange::Op::kMove) return check(c.old_path, "old_path");
+  if (!c.old_path.empty()) return Status::InvalidArgument("only a catalog move has old_path");
+  return Status::Ok();
+}
+
+std::string CatalogKey(uint32_t destination, std::string_view path) {
+  std::string key;
+  key.reserve(4 + path.size());
+  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>((destination >> (8 * i)) & 0xff));
+  for (char c : path) key.push_back(c == '/' ? '\0' : c);
+  return key;
+}
+
+std::string CatalogSubtreeStart(uint32_t destination, std::string_view path) {
+  std::string key = CatalogKey(destination, path);
+  if (!path.empty()) key.push_back('\0');
+  return key;
+}
+
+std::string CatalogSubtreeLimit(uint32_t destination, std::string_view path) {
+  if (path.empty()) return CatalogKey(destination + 1, "");  // a whole destination
+  std::string key = CatalogKey(destination, path);
+  key.push_back('\1');
+  return key;
+}
+
+std::string CatalogKeyPath(std::string_view key) {
+  std::string path(key.substr(std::min<size_t>(4, key.size())));
+  for (char& c : path) {
+    if (c == '\0') c = '/';
+  }
+  return path;
+}
+
+std::string EncodeFileState(const FileState& s) {
+  std::string out(1, static_cast<char>(kVersion));
+  coding::PutVarint64(&out, s.inode);
+  coding::PutVarint64(&out, s.size);
+  coding::PutFixed64(&out, static_cast<uint64_t>(s.mtime_ns));
+  coding::PutFixed64(&out, static_cast<uint64_t>(s.ctime_ns));
+  coding::PutVarint32(&out, s.mode);
+  coding::PutFixed64(&out, static_cast<uint64_t>(s.seen_ns));
+  return out;
+}
+
+Result<FileState> DecodeFileState(std::string_view value) {
+  coding::Decoder d(value, "catalog entry");
+  FileState s;
+  uint64_t mtime = 0, ctime = 0, seen = 0;
+  if (GetVersion(&d) && d.GetVarint64(&s.inode, "inode") && d.GetVarint64(&s.size, "size") &&
+      d.GetFixed64(&mtime, "mtime_ns") && d.GetFixed64(&ctime, "ctime_ns") &&
+      d.GetVarint32(&s.mode, "mode")) {
+    d.GetFixed64(&seen, "seen_ns");
+  }
+  if (!d.ExpectEnd()) return d.status();
+  s.mtime_ns = static_cast<int64_t>(mtime);
+  s.ctime_ns = static_cast<int64_t>(ctime);
+  s.seen_ns = static_cast<int64_t>(seen);
+  return s;
+}
+
 std::string DeadLetterPrefix(std::string_view target) {
   std::string key(target);
   key.push_back('\0');

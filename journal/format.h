@@ -22,7 +22,11 @@
 //           value := version:u8 (=1) attempts:varint32 first_failed_ns:fixed64
 //                    last_failed_ns:fixed64 error:bytes event_value:bytes
 //
-// catalog   path -> file state, owned by the watcher (daemon/); opaque here.
+// catalog   key   := destination:fixed32be path_key  path_key := the path with each '/' as 0x00,
+//                                                    so key order is a depth-first walk with
+//                                                    each directory's names in byte order
+//           value := version:u8 (=1) inode:varint64 size:varint64 mtime_ns:fixed64
+//                    ctime_ns:fixed64 mode:varint32 seen_ns:fixed64
 //
 // meta      "journal_id" -> byte{16}             random, made when the journal is created
 //           "format"     -> version:u8 (=1)      the version of this grammar
@@ -40,6 +44,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "journal/catalog.h"
 #include "journal/event.h"
 #include "journal/types.h"
 
@@ -84,6 +89,18 @@ std::string DeadLetterKey(std::string_view target, uint64_t seq);
 std::string DeadLetterPrefix(std::string_view target);
 Result<DeadLetter> DecodeDeadLetter(std::string_view key, std::string_view value);
 std::string EncodeDeadLetterValue(const DeadLetter& letter);
+
+// Checks a catalog change as ValidateEvent checks an event: paths without
+// NUL, not empty, no leading or trailing '/'; old_path iff move.
+Status ValidateCatalogChange(const CatalogChange& change);
+std::string CatalogKey(uint32_t destination, std::string_view path);
+// Every key below `path` (not `path` itself): [first, limit).
+std::string CatalogSubtreeStart(uint32_t destination, std::string_view path);
+std::string CatalogSubtreeLimit(uint32_t destination, std::string_view path);
+// The path of a catalog key, given its destination prefix was checked.
+std::string CatalogKeyPath(std::string_view key);
+std::string EncodeFileState(const FileState& state);
+Result<FileState> DecodeFileState(std::string_view value);
 
 std::string EncodeFixed64BE(uint64_t v);
 Result<uint64_t> DecodeFixed64BE(std::string_view bytes);

@@ -25,6 +25,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "journal/catalog.h"
 #include "journal/event.h"
 #include "journal/types.h"
 
@@ -47,10 +48,10 @@ std::string_view SyncModeName(SyncMode mode);  // "group", "always", "off"
 std::optional<SyncMode> ParseSyncMode(std::string_view name);
 
 struct JournalOptions {
-  std::string dir;                  // created if missing (with its parents)
+  std::string dir;  // created if missing (with its parents)
   SyncMode sync = SyncMode::kGroup;
   Clock* clock = SystemClock::Default();  // stamps events whose time_ns is 0; not owned
-  rocksdb::Env* env = nullptr;      // tests: fault injection or memory env; not owned
+  rocksdb::Env* env = nullptr;            // tests: fault injection or memory env; not owned
 };
 
 // An inclusive range of sequence numbers; empty when first > last.
@@ -63,9 +64,9 @@ struct SeqRange {
 
 // Which events a reader returns.
 struct ReadOptions {
-  uint64_t from_seq = 1;                   // first seq to return (inclusive)
-  uint64_t to_seq = UINT64_MAX;            // last seq to return (inclusive)
-  std::optional<uint32_t> destination;     // only this destination's events
+  uint64_t from_seq = 1;                // first seq to return (inclusive)
+  uint64_t to_seq = UINT64_MAX;         // last seq to return (inclusive)
+  std::optional<uint32_t> destination;  // only this destination's events
   // Called for each record that does not decode; the reader skips it and goes on.
   std::function<void(uint64_t seq, size_t bytes, const Status& why)> on_corruption;
 };
@@ -82,6 +83,24 @@ class EventReader {
   // which are skipped and reported).
   virtual Status status() const = 0;
   virtual uint64_t corrupt_records() const = 0;
+};
+
+// Events and the catalog changes they reflect, written together.
+struct AppendBatch {
+  std::vector<Event> events;
+  std::vector<CatalogChange> catalog;
+};
+
+// Walks one destination's catalog in key order: depth first, each
+// directory's names in byte order (format.h). Same rules as EventReader.
+class CatalogReader {
+ public:
+  virtual ~CatalogReader() = default;
+  virtual bool Valid() const = 0;
+  virtual const CatalogEntry& entry() const = 0;  // requires Valid()
+  virtual void Next() = 0;                        // requires Valid()
+  // Not OK on a storage error or an undecodable entry (the walk stops).
+  virtual Status status() const = 0;
 };
 
 // What the budget and time retention did.
@@ -122,14 +141,17 @@ class Journal {
 
   // --- events --------------------------------------------------------------
 
-  // Assigns the next seqs to `events` in order, stamps time_ns where it is 0,
-  // and writes them; when it returns OK they are durable per the sync mode.
-  // InvalidArgument (a bad event) writes nothing. IOError leaves the batch in
-  // doubt: it may reappear, whole and in order, after a crash and reopen.
-  // After an IOError from the WAL (disk full, failed fsync) RocksDB refuses
-  // every further write until the journal is closed and opened again; the
-  // reopened journal reads its head from disk, so seqs never skip or repeat.
-  virtual Result<SeqRange> Append(std::vector<Event> events) = 0;
+  // Assigns the next seqs to `batch.events` in order, stamps time_ns where it is 0,
+  // and writes them with the catalog changes in one atomic write; when it
+  // returns OK they are durable per the sync mode. InvalidArgument (a bad event) writes nothing.
+  // IOError leaves the batch in doubt: it may reappear, whole and in order, after a crash and
+  // reopen. After an IOError from the WAL (disk full, failed fsync) RocksDB refuses every further
+  // write until the journal is closed and opened again; the reopened journal reads its head from
+  // disk, so seqs never skip or repeat.
+  virtual Result<SeqRange> Append(AppendBatch batch) = 0;
+  Result<SeqRange> Append(std::vector<Event> events) {
+    return Append(AppendBatch{std::move(events), {}});
+  }
 
   // The highest seq ever assigned (0 before the first Append).
   virtual uint64_t LastSeq() const = 0;
@@ -145,6 +167,13 @@ class Journal {
   virtual Result<uint32_t> DestinationId(std::string_view name) = 0;
   // Every registered destination, sorted by name.
   virtual Result<std::vector<std::pair<std::string, uint32_t>>> Destinations() = 0;
+
+  // --- catalog ------------------------------------------------------------
+
+  virtual std::unique_ptr<CatalogReader> NewCatalogReader(uint32_t destination) = 0;
+  // nullopt when the catalog has no entry for `path`.
+  virtual Result<std::optional<FileState>> GetCatalogEntry(uint32_t destination,
+                                                           std::string_view path) = 0;
 
   // --- cursors ------------------------------------------------------------
 

@@ -11,8 +11,8 @@
 
 namespace ferry {
 
-const char* const RocksJournal::kCfNames[kNumCfs] = {
-    "default", "events", "cursors", "dead", "catalog", "meta"};
+const char* const RocksJournal::kCfNames[kNumCfs] = {"default", "events",  "cursors",
+                                                     "dead",    "catalog", "meta"};
 
 namespace {
 
@@ -70,8 +70,9 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsInvalidArgument() || s.IsNotSupported()) return Status::InvalidArgument(msg);
   if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::Retry(msg);
   if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-    msg += " (another process has this journal open: is ferryd already running? "
-           "ferryctl reads a live journal without locking it)";
+    msg +=
+        " (another process has this journal open: is ferryd already running? "
+        "ferryctl reads a live journal without locking it)";
   }
   return Status::IOError(msg);
 }
@@ -111,10 +112,9 @@ class JournalOpener {
       if (ec) return ErrnoStatus(ec.value(), "create journal dir", options.dir);
     }
     rocksdb::DB* db = nullptr;
-    FERRY_RETURN_IF_ERROR(FromRocks(
-        rocksdb::DB::Open(MakeDbOptions(options.sync, options.env), options.dir, CfDescriptors(),
-                          &j->cf_, &db),
-        "open " + j->what_));
+    FERRY_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(MakeDbOptions(options.sync, options.env),
+                                                      options.dir, CfDescriptors(), &j->cf_, &db),
+                                    "open " + j->what_));
     j->db_.reset(db);
     FERRY_RETURN_IF_ERROR(LoadOrCreateMeta(j.get()));
     return std::unique_ptr<Journal>(std::move(j));
@@ -135,13 +135,13 @@ class JournalOpener {
     std::filesystem::create_directories(secondary_dir, ec);
     if (ec) return ErrnoStatus(ec.value(), "create follower dir", secondary_dir);
     rocksdb::DB* db = nullptr;
-    rocksdb::Status opened = rocksdb::DB::OpenAsSecondary(
-        rocksdb::Options(MakeDbOptions(SyncMode::kOff, nullptr), {}), dir, secondary_dir,
-        CfDescriptors(), &j->cf_, &db);
-    if (opened.IsInvalidArgument() && opened.ToString().find("Column family not found") !=
-                                          std::string::npos) {
-      return Status::Retry(dir + " is a journal still being created, or not a ferry journal: " +
-                           opened.ToString());
+    rocksdb::Status opened =
+        rocksdb::DB::OpenAsSecondary(rocksdb::Options(MakeDbOptions(SyncMode::kOff, nullptr), {}),
+                                     dir, secondary_dir, CfDescriptors(), &j->cf_, &db);
+    if (opened.IsInvalidArgument() &&
+        opened.ToString().find("Column family not found") != std::string::npos) {
+      return Status::Retry(
+          dir + " is a journal still being created, or not a ferry journal: " + opened.ToString());
     }
     FERRY_RETURN_IF_ERROR(FromRocks(opened, "open " + j->what_));
     j->db_.reset(db);
@@ -150,7 +150,6 @@ class JournalOpener {
   }
 
  private:
-
   static Status LoadOrCreateMeta(RocksJournal* j) {
     auto id = j->Get(RocksJournal::kMeta, kMetaJournalId);
     if (!id) return id.error();
@@ -159,8 +158,7 @@ class JournalOpener {
       if (!format) return format.error();
       if (!format->has_value() || **format != std::string(1, char(format::kVersion))) {
         return Status::Corruption(j->what_ + ": on-disk format is not version " +
-                                  std::to_string(format::kVersion) +
-                                  "; this ferry cannot read it");
+                                  std::to_string(format::kVersion) + "; this ferry cannot read it");
       }
       FERRY_RETURN_IF_ERROR(j->SetId(**id));
     } else {
@@ -266,13 +264,17 @@ Status RocksJournal::CatchUp() {
   return FollowPrimary(/*just_opened=*/false);
 }
 
-Result<SeqRange> RocksJournal::Append(std::vector<Event> events) {
+Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
   if (read_only_) return WriteRefusedOnSecondary();
-  for (const Event& e : events) {
+  for (const Event& e : batch.events) {
     Status s = format::ValidateEvent(e);
     if (!s.ok()) return s.WithContext("append to " + what_);
   }
-  Writer w{&events};
+  for (const CatalogChange& c : batch.catalog) {
+    Status s = format::ValidateCatalogChange(c);
+    if (!s.ok()) return s.WithContext("append to " + what_);
+  }
+  Writer w{&batch};
   std::unique_lock lock(write_mu_);
   writers_.push_back(&w);
   while (!w.done && &w != writers_.front()) w.cv.wait(lock);
@@ -285,7 +287,7 @@ Result<SeqRange> RocksJournal::Append(std::vector<Event> events) {
   for (Writer* x : writers_) {
     if (!group.empty() && (sync_ == SyncMode::kAlways || count >= kMaxGroupEvents)) break;
     group.push_back(x);
-    count += x->events->size();
+    count += x->batch->events.size();
   }
   bool resume = write_failed_;
   const uint64_t first = LastSeq() + 1;
@@ -295,24 +297,27 @@ Result<SeqRange> RocksJournal::Append(std::vector<Event> events) {
   // re-locks, so building the batch needs no lock.
   Status status;
   if (resume) status = FromRocks(db_->Resume(), "recover " + what_ + " after a failed write");
-  if (status.ok() && count > 0) {
-    rocksdb::WriteBatch batch;
-    std::string value;
-    uint64_t seq = first;
-    const int64_t now = clock_->WallNanos();
-    for (Writer* x : group) {
-      x->result = SeqRange{seq, seq + x->events->size() - 1};
-      for (Event& e : *x->events) {
-        if (e.time_ns == 0) e.time_ns = now;
-        value.clear();
-        format::AppendEventValue(e, &value);
-        batch.Put(cf_[kEvents], format::EventKey(seq++), value);
-      }
+  rocksdb::WriteBatch batch_out;
+  uint64_t seq = first;
+  const int64_t now = clock_->WallNanos();
+  std::string value;
+  for (Writer* x : group) {
+    if (!status.ok()) break;
+    x->result = SeqRange{seq, seq + x->batch->events.size() - 1};
+    for (Event& e : x->batch->events) {
+      if (e.time_ns == 0) e.time_ns = now;
+      value.clear();
+      format::AppendEventValue(e, &value);
+      batch_out.Put(cf_[kEvents], format::EventKey(seq++), value);
     }
-    batch.Put(cf_[kMeta], kMetaLastSeq, format::EncodeFixed64BE(seq - 1));
-    status = Write(&batch, "append " + std::to_string(count) + " events");
-  } else if (status.ok()) {
-    for (Writer* x : group) x->result = SeqRange{first, first - 1};
+    for (const CatalogChange& c : x->batch->catalog) {
+      status = AddCatalogChange(c, &batch_out);
+      if (!status.ok()) break;
+    }
+  }
+  if (status.ok() && batch_out.Count() > 0) {
+    if (count > 0) batch_out.Put(cf_[kMeta], kMetaLastSeq, format::EncodeFixed64BE(seq - 1));
+    status = Write(&batch_out, "append " + std::to_string(count) + " events");
   }
 
   lock.lock();

@@ -40,13 +40,18 @@ class RocksJournal final : public Journal {
   const JournalId& id() const override { return id_; }
   const std::string& dir() const override { return dir_; }
 
-  Result<SeqRange> Append(std::vector<Event> events) override;
+  using Journal::Append;
+  Result<SeqRange> Append(AppendBatch batch) override;
   uint64_t LastSeq() const override { return last_seq_.load(std::memory_order_acquire); }
   Result<uint64_t> OldestSeq() override;
   std::unique_ptr<EventReader> NewReader(ReadOptions options) override;
   Status CatchUp() override;
   Result<uint32_t> DestinationId(std::string_view name) override;
   Result<std::vector<std::pair<std::string, uint32_t>>> Destinations() override;
+
+  std::unique_ptr<CatalogReader> NewCatalogReader(uint32_t destination) override;
+  Result<std::optional<FileState>> GetCatalogEntry(uint32_t destination,
+                                                   std::string_view path) override;
 
   Result<std::optional<Cursor>> GetCursor(std::string_view target) override;
   Result<std::vector<std::pair<std::string, Cursor>>> ListCursors() override;
@@ -72,7 +77,7 @@ class RocksJournal final : public Journal {
   // One caller of Append waiting in the group-commit queue (leveldb's
   // DBImpl::Writer). Owned by the caller's stack frame.
   struct Writer {
-    std::vector<Event>* events;
+    AppendBatch* batch;
     Result<SeqRange> result = SeqRange{};
     bool done = false;
     std::condition_variable cv;
@@ -80,6 +85,9 @@ class RocksJournal final : public Journal {
 
   RocksJournal() = default;
   Status WriteRefusedOnSecondary() const;
+  // Adds `change` to `batch` (rocks_catalog.cc). A move reads the committed
+  // catalog: entries put earlier in the same batch do not move with it.
+  Status AddCatalogChange(const CatalogChange& change, rocksdb::WriteBatch* batch);
   // Takes the 16 stored bytes of meta journal_id as this journal's id.
   Status SetId(std::string_view bytes);
   // Writes a batch with this journal's sync mode.
@@ -120,9 +128,9 @@ class RocksJournal final : public Journal {
 
   std::atomic<uint64_t> last_seq_{0};
 
-  std::mutex write_mu_;            // guards writers_ and write_failed_
-  std::deque<Writer*> writers_;    // front is the leader
-  bool write_failed_ = false;      // the last group write failed: Resume() first
+  std::mutex write_mu_;          // guards writers_ and write_failed_
+  std::deque<Writer*> writers_;  // front is the leader
+  bool write_failed_ = false;    // the last group write failed: Resume() first
 
   std::mutex cursor_mu_;  // serializes cursor read-modify-writes and Trim
   std::mutex meta_mu_;    // serializes destination registration

@@ -11,7 +11,8 @@ class RocksEventReader final : public EventReader {
  public:
   RocksEventReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, ReadOptions options)
       : options_(std::move(options)),
-        upper_(options_.to_seq == UINT64_MAX ? std::string() : format::EventKey(options_.to_seq + 1)),
+        upper_(options_.to_seq == UINT64_MAX ? std::string()
+                                             : format::EventKey(options_.to_seq + 1)),
         upper_slice_(upper_) {
     rocksdb::ReadOptions ro;
     if (!upper_.empty()) ro.iterate_upper_bound = &upper_slice_;

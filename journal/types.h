@@ -44,8 +44,8 @@ struct TargetStats {
 // An event a target could not take, kept until it is delivered or dropped.
 struct DeadLetter {
   std::string target;
-  Event event;              // event.seq is the key
-  std::string error;        // why, in the transport's words
+  Event event;        // event.seq is the key
+  std::string error;  // why, in the transport's words
   uint32_t attempts = 0;
   int64_t first_failed_ns = 0;
   int64_t last_failed_ns = 0;

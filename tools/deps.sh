@@ -7,6 +7,7 @@ set -eu
 PACKAGES="
   g++ cmake ninja-build pkg-config
   librocksdb-dev liburing-dev libboost-program-options-dev libspdlog-dev
+  libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   rsync
 "

@@ -27,12 +27,13 @@ int Fail(const ferry::Status& s) {
 }
 
 std::vector<Event> HostileBatch(uint32_t dest) {
-  const char* names[] = {"index.html", "a\nb.txt", "#not-a-comment", ";semicolon", "-rf",
-                         "$(touch /tmp/pwned)", "bad-\xff\xfe-utf8", "中文目录/文件.txt"};
+  const char* names[] = {
+      "index.html",          "a\nb.txt",          "#not-a-comment",   ";semicolon", "-rf",
+      "$(touch /tmp/pwned)", "bad-\xff\xfe-utf8", "中文目录/文件.txt"};
   std::vector<Event> out;
   for (const char* n : names) out.push_back(Event{.destination = dest, .path = n});
-  out.push_back(Event{.destination = dest, .kind = EventKind::kMove, .path = "new-name",
-                      .old_path = "old-name"});
+  out.push_back(Event{
+      .destination = dest, .kind = EventKind::kMove, .path = "new-name", .old_path = "old-name"});
   out.push_back(Event{.destination = dest, .kind = EventKind::kDelete, .path = "index.html"});
   return out;
 }
@@ -110,14 +111,15 @@ int main(int argc, char** argv) {
     auto start = std::chrono::steady_clock::now();
     std::string path(64, 'p');
     for (uint64_t done = 0; done < bench_events; done += 100) {
-      std::vector<Event> batch(100, Event{.destination = *dest, .kind = EventKind::kModify,
-                                          .path = path});
+      std::vector<Event> batch(
+          100, Event{.destination = *dest, .kind = EventKind::kModify, .path = path});
       if (auto r = j.Append(std::move(batch)); !r) return Fail(r.error());
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("appended %llu events (64-byte paths, batches of 100, sync=group) in %.2f s: "
-                "%.0f events/s durable\n",
-                static_cast<unsigned long long>(bench_events), secs, bench_events / secs);
+    std::printf(
+        "appended %llu events (64-byte paths, batches of 100, sync=group) in %.2f s: "
+        "%.0f events/s durable\n",
+        static_cast<unsigned long long>(bench_events), secs, bench_events / secs);
   }
   return 0;
 }

@@ -18,10 +18,10 @@ TEST(EscapePathTest, ControlsAndInvalidBytesAreVisible) {
   EXPECT_EQ(EscapePath("a\tb\r"), "a\\tb\\r");
   EXPECT_EQ(EscapePath("bad\xff\xfe"), "bad\\xff\\xfe");
   EXPECT_EQ(EscapePath(std::string("\x01\x7f", 2)), "\\x01\\x7f");
-  EXPECT_EQ(EscapePath("\xe4\xb8"), "\\xe4\\xb8");          // truncated UTF-8
-  EXPECT_EQ(EscapePath("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
+  EXPECT_EQ(EscapePath("\xe4\xb8"), "\\xe4\\xb8");           // truncated UTF-8
+  EXPECT_EQ(EscapePath("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
   EXPECT_EQ(EscapePath("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
-  EXPECT_EQ(EscapePath("\xc2\x85"), "\\xc2\\x85");          // C1 control NEL
+  EXPECT_EQ(EscapePath("\xc2\x85"), "\\xc2\\x85");           // C1 control NEL
 }
 
 TEST(EscapePathTest, IsInjective) {

@@ -12,8 +12,11 @@ std::vector<Event> SampleEvents() {
   for (int c = 1; c < 256; ++c) every_byte.push_back(static_cast<char>(c));
   return {
       Event{.seq = 1, .time_ns = 1, .destination = 0, .kind = EventKind::kCreate, .path = "a"},
-      Event{.seq = 2, .time_ns = 1'700'000'000'123'456'789, .destination = 7,
-            .kind = EventKind::kModify, .path = "dir/with\nnewline and\ttab"},
+      Event{.seq = 2,
+            .time_ns = 1'700'000'000'123'456'789,
+            .destination = 7,
+            .kind = EventKind::kModify,
+            .path = "dir/with\nnewline and\ttab"},
       Event{.seq = 3, .destination = 300, .kind = EventKind::kAttrib, .path = "bad-\xff\xfe-utf8"},
       Event{.seq = 4, .kind = EventKind::kDelete, .is_dir = true, .path = std::string(4096, 'x')},
       Event{.seq = 5, .kind = EventKind::kMove, .path = "#new;name", .old_path = "-old $(x)"},
@@ -138,7 +141,10 @@ TEST(FormatTest, CursorAndStatsRoundTrip) {
     EXPECT_TRUE(format::DecodeCursor(enc.substr(0, n)).error().IsCorruption()) << n;
   }
 
-  TargetStats s{.events = 1ull << 40, .bytes = 99, .last_success_ns = 5, .last_error_ns = 6,
+  TargetStats s{.events = 1ull << 40,
+                .bytes = 99,
+                .last_success_ns = 5,
+                .last_error_ns = 6,
                 .last_error = "@ERROR: auth failed on module data\n"};
   std::string senc = format::EncodeStats(s);
   EXPECT_EQ(*format::DecodeStats(senc), s);

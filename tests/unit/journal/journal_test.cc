@@ -52,7 +52,7 @@ TEST(JournalTest, EmptyAppendAssignsNothing) {
   TempDir tmp;
   auto j = OpenOrDie(tmp.path());
   ASSERT_TRUE(j->Append(Files(1, 2)));
-  auto r = j->Append({});
+  auto r = j->Append(std::vector<Event>{});
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->empty());
   EXPECT_EQ(r->first, 3u);
@@ -109,8 +109,8 @@ TEST(JournalTest, StampsTimeOnlyWhereMissing) {
 TEST(JournalTest, ReaderHonoursRangeAndDestination) {
   TempDir tmp;
   auto j = OpenOrDie(tmp.path());
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(j->Append({Event{.destination = uint32_t(1 + i % 2),
-                                                            .path = std::to_string(i)}}));
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(j->Append({Event{.destination = uint32_t(1 + i % 2), .path = std::to_string(i)}}));
   auto range = ReadAll(*j, {.from_seq = 3, .to_seq = 6});
   ASSERT_EQ(range.size(), 4u);
   EXPECT_EQ(range.front().seq, 3u);
@@ -219,7 +219,8 @@ TEST(JournalTest, CorruptRecordIsSkippedAndReported) {
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), tmp.path(), cfs, &handles, &raw).ok());
-    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], format::EventKey(2), "\x01\x02").ok());
+    ASSERT_TRUE(
+        raw->Put(rocksdb::WriteOptions(), handles[1], format::EventKey(2), "\x01\x02").ok());
     for (auto* h : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
     delete raw;
   }

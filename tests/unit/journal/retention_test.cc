@@ -83,8 +83,8 @@ void Fill(Journal& j, uint32_t dest, int n) {
   for (int i = 0; i < n; i += 100) {
     std::vector<Event> batch;
     for (int k = 0; k < 100; ++k) {
-      batch.push_back(Event{.destination = dest,
-                            .path = std::to_string(i + k) + "/" + std::string(1024, 'p')});
+      batch.push_back(
+          Event{.destination = dest, .path = std::to_string(i + k) + "/" + std::string(1024, 'p')});
     }
     ASSERT_TRUE(j.Append(std::move(batch)));
   }
@@ -133,7 +133,7 @@ TEST(RetentionTest, LaggingCursorOfAnUntouchedDestinationDoesNotExpire) {
   FakeClock clock;
   auto j = OpenJournalOrDie(tmp.path(), &clock);
   ASSERT_TRUE(j->Append({Event{.destination = 2, .path = "quiet"}}));  // seq 1
-  Fill(*j, 1, 3000);                                                  // seq 2..3001
+  Fill(*j, 1, 3000);                                                   // seq 2..3001
   ASSERT_TRUE(j->SetCursor("busy", 1, 3001).ok());
   ASSERT_TRUE(j->SetCursor("quiet", 2, 1).ok());  // has all of destination 2
 

@@ -1,0 +1,94 @@
+#include "daemon/inotify_reader.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+namespace ferry {
+
+InotifyReader::InotifyReader(int fd, size_t max_queued) : fd_(fd), max_queued_(max_queued) {}
+
+InotifyReader::~InotifyReader() { Stop(); }
+
+Status InotifyReader::Start() {
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd_ < 0) return ErrnoStatus(errno, "eventfd");
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void InotifyReader::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  drained_.notify_all();
+  if (stop_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);
+  }
+  if (thread_.joinable()) thread_.join();
+  if (stop_fd_ >= 0) close(stop_fd_);
+  stop_fd_ = -1;
+}
+
+Status InotifyReader::error() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+std::vector<InotifyRecord> InotifyReader::Take(int timeout_ms) {
+  std::unique_lock lock(mu_);
+  ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                  [&] { return !queue_.empty() || stopping_; });
+  std::vector<InotifyRecord> out;
+  out.swap(queue_);
+  lock.unlock();
+  drained_.notify_all();
+  return out;
+}
+
+void InotifyReader::Run() {
+  // Big enough for thousands of records per read(2); aligned as the kernel wants.
+  alignas(8) static thread_local uint8_t buffer[256 * 1024];
+  std::vector<InotifyRecord> batch;
+  pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      drained_.wait(lock, [&] { return stopping_ || queue_.size() < max_queued_; });
+      if (stopping_) return;
+    }
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      std::lock_guard lock(mu_);
+      error_ = ErrnoStatus(errno, "poll inotify fd");
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    ssize_t n = read(fd_, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      std::lock_guard lock(mu_);
+      error_ = ErrnoStatus(errno, "read inotify fd");
+      return;
+    }
+    batch.clear();
+    auto parsed = ParseInotifyBuffer({buffer, static_cast<size_t>(n)}, &batch);
+    records_read_.fetch_add(batch.size());
+    std::lock_guard lock(mu_);
+    if (!parsed) error_ = parsed.error();
+    if (queue_.empty()) {
+      queue_.swap(batch);
+    } else {
+      queue_.insert(queue_.end(), std::make_move_iterator(batch.begin()),
+                    std::make_move_iterator(batch.end()));
+    }
+    ready_.notify_one();
+  }
+}
+
+}  // namespace ferry

@@ -1,0 +1,178 @@
+#include "daemon/reconcile.h"
+
+#include "daemon/file_stat.h"
+#include "daemon/tree_walk.h"
+
+namespace ferry {
+namespace {
+
+bool Under(std::string_view path, std::string_view dir) {
+  return !dir.empty() && path.size() > dir.size() && path.starts_with(dir) &&
+         path[dir.size()] == '/';
+}
+
+bool ContentChanged(const FileState& was, const FileState& now) {
+  return was.inode != now.inode || was.size != now.size || was.mtime_ns != now.mtime_ns ||
+         (was.ctime_ns != now.ctime_ns && was.mode == now.mode) || IsRacy(was);
+}
+
+bool SameType(const FileState& a, const FileState& b) {
+  return (a.mode & S_IFMT) == (b.mode & S_IFMT);
+}
+
+class Reconciler {
+ public:
+  Reconciler(Journal* journal, const ReconcileOptions& o) : journal_(journal), o_(o) {}
+
+  Result<ReconcileStats> Run() {
+    TreeWalker walker({.root = o_.root,
+                       .filter = o_.filter,
+                       .clock = o_.clock,
+                       .before_listing = o_.before_listing,
+                       .on_error = o_.on_error});
+    auto catalog = journal_->NewCatalogReader(o_.destination);
+    if (!catalog->Valid()) {
+      FERRY_RETURN_IF_ERROR(catalog->status());
+      stats_.first_sync = true;
+      if (o_.journal_events) {
+        Emit(Event{.destination = o_.destination, .kind = EventKind::kFullSync, .is_dir = true});
+      }
+    }
+    std::optional<WalkEntry> w = walker.Next();
+    while (w || catalog->Valid()) {
+      int cmp = !w ? 1 : !catalog->Valid() ? -1 : ComparePaths(w->path, catalog->entry().path);
+      if (cmp < 0) {
+        Added(*w);
+        w = walker.Next();
+      } else if (cmp > 0) {
+        std::string gone = catalog->entry().path;
+        Removed(gone, IsDir(catalog->entry().state));
+        for (catalog->Next(); catalog->Valid() && Under(catalog->entry().path, gone);) {
+          catalog->Next();
+        }
+      } else {
+        const FileState was = catalog->entry().state;
+        const bool was_dir = IsDir(was);
+        catalog->Next();
+        if (was_dir && !SameType(was, w->state)) {
+          while (catalog->Valid() && Under(catalog->entry().path, w->path)) catalog->Next();
+        }
+        Compare(*w, was);
+        w = walker.Next();
+      }
+      FERRY_RETURN_IF_ERROR(MaybeFlush(false));
+    }
+    FERRY_RETURN_IF_ERROR(catalog->status());
+    stats_.entries = walker.entries();
+    FERRY_RETURN_IF_ERROR(MaybeFlush(true));
+    return stats_;
+  }
+
+ private:
+  bool Wanted(EventKind kind) const {
+    switch (kind) {
+      case EventKind::kCreate:
+        return (o_.events & (kSelectCreate | kSelectCloseWrite | kSelectModify)) != 0;
+      case EventKind::kModify:
+        return (o_.events & (kSelectCloseWrite | kSelectModify)) != 0;
+      case EventKind::kAttrib:
+        return (o_.events & kSelectAttrib) != 0;
+      case EventKind::kDelete:
+        return (o_.events & kSelectDelete) != 0;
+      default:
+        return true;
+    }
+  }
+
+  void Emit(Event e) {
+    if (e.kind != EventKind::kFullSync &&
+        (!o_.journal_events || stats_.first_sync || !Wanted(e.kind))) {
+      return;
+    }
+    batch_.events.push_back(std::move(e));
+    ++stats_.events;
+  }
+
+  void Put(const WalkEntry& w) {
+    batch_.catalog.push_back({.op = CatalogChange::Op::kPut,
+                              .destination = o_.destination,
+                              .path = w.path,
+                              .state = w.state});
+  }
+
+  void Added(const WalkEntry& w) {
+    ++stats_.created;
+    Put(w);
+    if (Under(w.path, new_dir_)) return;  // its new ancestor's create covers it
+    Emit(Event{.destination = o_.destination,
+               .kind = EventKind::kCreate,
+               .is_dir = IsDir(w.state),
+               .path = w.path});
+    if (IsDir(w.state)) new_dir_ = w.path;
+  }
+
+  void Removed(const std::string& path, bool is_dir) {
+    ++stats_.deleted;
+    batch_.catalog.push_back(
+        {.op = CatalogChange::Op::kDelete, .destination = o_.destination, .path = path});
+    Emit(Event{
+        .destination = o_.destination, .kind = EventKind::kDelete, .is_dir = is_dir, .path = path});
+  }
+
+  void Compare(const WalkEntry& w, const FileState& was) {
+    if (!SameType(was, w.state)) {
+      Removed(w.path, IsDir(was));
+      Added(w);
+      return;
+    }
+    if (!IsDir(w.state) && ContentChanged(was, w.state)) {
+      ++stats_.modified;
+      Put(w);
+      Emit(Event{.destination = o_.destination, .kind = EventKind::kModify, .path = w.path});
+    } else if (was.mode != w.state.mode) {
+      ++stats_.attrib;
+      Put(w);
+      Emit(Event{.destination = o_.destination,
+                 .kind = EventKind::kAttrib,
+                 .is_dir = IsDir(w.state),
+                 .path = w.path});
+    }
+  }
+
+  Status MaybeFlush(bool final) {
+    size_t pending = batch_.events.size() + batch_.catalog.size();
+    if (pending == 0 || (!final && pending < o_.batch_size)) return Status::Ok();
+    auto r = journal_->Append(std::move(batch_));
+    batch_ = AppendBatch{};
+    return r.error();
+  }
+
+  Journal* journal_;
+  const ReconcileOptions& o_;
+  ReconcileStats stats_;
+  AppendBatch batch_;
+  std::string new_dir_;  // the top of the new subtree being walked
+};
+
+}  // namespace
+
+bool IsRacy(const FileState& recorded) {
+  const bool coarse = recorded.mtime_ns % 1'000'000'000 == 0;
+  return recorded.seen_ns - recorded.mtime_ns < (coarse ? kRacyWindowCoarseNs : kRacyWindowNs);
+}
+
+int ComparePaths(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = a[i] == '/' ? 0 : static_cast<unsigned char>(a[i]);
+    unsigned char y = b[i] == '/' ? 0 : static_cast<unsigned char>(b[i]);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : a.size() < b.size() ? -1 : 1;
+}
+
+Result<ReconcileStats> Reconcile(Journal* journal, const ReconcileOptions& options) {
+  return Reconciler(journal, options).Run();
+}
+
+}  // namespace ferry

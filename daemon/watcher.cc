@@ -1,0 +1,264 @@
+// Watcher: inotify records to journal events (the records side).
+#include "daemon/watcher.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "daemon/file_stat.h"
+#include "journal/escape.h"
+
+namespace ferry {
+
+std::string_view WatchStateName(WatchState state) {
+  switch (state) {
+    case WatchState::kStarting:
+      return "starting";
+    case WatchState::kWatching:
+      return "watching";
+    case WatchState::kRescanning:
+      return "rescanning";
+    case WatchState::kWatchLimit:
+      return "watch-limit";
+    case WatchState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<Watcher>> Watcher::Create(WatcherOptions options, Journal* journal,
+                                                 Clock* clock) {
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
+    Status s = ErrnoStatus(errno, "inotify_init1");
+    if (errno == EMFILE) {
+      s = s.WithContext("too many inotify instances: raise fs.inotify.max_user_instances");
+    }
+    return s;
+  }
+  return std::unique_ptr<Watcher>(new Watcher(std::move(options), journal, clock, fd));
+}
+
+Watcher::Watcher(WatcherOptions options, Journal* journal, Clock* clock, int fd)
+    : options_(std::move(options)), journal_(journal), clock_(clock), fd_(fd) {
+  mask_ = IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+          IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+  if (Selected(kSelectModify)) mask_ |= IN_MODIFY;
+}
+
+Watcher::~Watcher() { close(fd_); }
+
+WatcherStatus Watcher::status() const {
+  std::lock_guard lock(status_mu_);
+  WatcherStatus s = status_;
+  return s;
+}
+
+std::string Watcher::Abs(const std::string& rel) const {
+  return rel.empty() ? options_.root : options_.root + "/" + rel;
+}
+
+void Watcher::AddEvent(AppendBatch* batch, EventKind kind, const std::string& path, bool is_dir,
+                       std::string old_path) {
+  batch->events.push_back(Event{.time_ns = clock_->WallNanos(),
+                                .destination = options_.destination,
+                                .kind = kind,
+                                .is_dir = is_dir,
+                                .path = path,
+                                .old_path = std::move(old_path)});
+}
+
+void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileState& state) {
+  batch->catalog.push_back({.op = CatalogChange::Op::kPut,
+                            .destination = options_.destination,
+                            .path = path,
+                            .state = state});
+}
+
+Status Watcher::Commit(AppendBatch* batch) {
+  if (batch->events.empty() && batch->catalog.empty()) return Status::Ok();
+  auto r = journal_->Append(std::move(*batch));
+  *batch = AppendBatch{};
+  return r.error().WithContext("destination " + options_.name);
+}
+
+Result<ReconcileStats> Watcher::Start() {
+  SetState(WatchState::kStarting, "");
+  struct stat st;
+  if (stat(options_.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    Status s = Status::NotFound("source " + options_.root + " of destination " + options_.name +
+                                " is not a directory");
+    SetState(WatchState::kFailed, s.message());
+    return s;
+  }
+  unwatched_count_ = 0;
+  auto stats =
+      Reconcile(journal_, {.destination = options_.destination,
+                           .root = options_.root,
+                           .filter = options_.filter,
+                           .clock = clock_,
+                           .events = options_.events,
+                           .before_listing = [this](const std::string& d) { AddWatch(d); }});
+  if (!stats) return stats.error();
+  next_unwatched_rescan_ns_ = clock_->MonotonicNanos() + options_.unwatched_rescan_interval_ns;
+  ReportUnwatched();
+  return stats;
+}
+
+Status Watcher::Process(const std::vector<InotifyRecord>& records) {
+  AppendBatch batch;
+  for (const InotifyRecord& r : records) {
+    if ((r.mask & IN_Q_OVERFLOW) != 0) {
+      overflowed_ = true;
+      continue;
+    }
+    HandleRecord(r, &batch);
+  }
+  FERRY_RETURN_IF_ERROR(Commit(&batch));
+  if (!deferred_.ok()) return std::exchange(deferred_, Status::Ok());
+  if (overflowed_) {
+    overflowed_ = false;
+    FERRY_RETURN_IF_ERROR(HandleOverflow());
+  }
+  return Status::Ok();
+}
+
+void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
+  if ((r.mask & IN_IGNORED) != 0) {
+    table_.RemoveWd(r.wd);
+    return;
+  }
+  const std::string* dir = table_.Dir(r.wd);
+  if (dir == nullptr) return;  // a watch removed meanwhile
+  if (r.name.empty()) {
+    if (dir->empty() && (r.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
+      SetState(WatchState::kFailed, "source directory " + options_.root +
+                                        " was removed or moved away; restore it and send SIGHUP");
+      spdlog::error("destination {}: {}", options_.name, status().message);
+    }
+    return;  // the parent's watch reports what happens to a directory itself
+  }
+  const std::string path = JoinPath(*dir, r.name);
+  const bool is_dir = (r.mask & IN_ISDIR) != 0;
+  if ((r.mask & IN_MOVED_TO) != 0) {
+    HandleMovedTo(r, path, is_dir, batch);
+    return;
+  }
+  SettlePendingAt(path, batch);
+  if (options_.filter && options_.filter->Match(path, is_dir)) return;
+
+  if ((r.mask & IN_MOVED_FROM) != 0) {
+    pending_[r.cookie] = {path, is_dir, clock_->MonotonicNanos() + options_.move_timeout_ns};
+  } else if ((r.mask & IN_CREATE) != 0) {
+    HandleCreate(path, is_dir, /*moved_in=*/false, batch);
+  } else if ((r.mask & IN_DELETE) != 0) {
+    Gone(path, is_dir, batch);
+  } else if ((r.mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)) != 0) {
+    auto state = StatPath(Abs(path), clock_->WallNanos());
+    if (!state) return;  // gone already: its delete follows
+    PutState(batch, path, *state);
+    const bool content = (r.mask & (IN_CLOSE_WRITE | IN_MODIFY)) != 0;
+    if (content && Selected((r.mask & IN_CLOSE_WRITE) ? kSelectCloseWrite : kSelectModify)) {
+      const Event* last = batch->events.empty() ? nullptr : &batch->events.back();
+      if (last == nullptr || last->kind != EventKind::kModify || last->path != path) {
+        AddEvent(batch, EventKind::kModify, path, false);  // many writes in a row: one event
+      }
+    } else if (!content && Selected(kSelectAttrib)) {
+      AddEvent(batch, EventKind::kAttrib, path, is_dir);
+    }
+  }
+}
+
+void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, bool is_dir,
+                            AppendBatch* batch) {
+  const bool excluded = options_.filter && options_.filter->Match(path, is_dir);
+  auto from = pending_.find(r.cookie);
+  if (from == pending_.end()) {  // moved in from outside (or from an excluded name)
+    SettlePendingAt(path, batch);
+    if (!excluded) HandleCreate(path, is_dir, /*moved_in=*/true, batch);
+    return;
+  }
+  PendingMove move = std::move(from->second);
+  pending_.erase(from);
+  if (excluded) {  // renamed to an excluded name: gone, as far as targets care
+    Gone(move.path, move.is_dir, batch);
+    if (move.is_dir) RemoveWatches(move.path);
+    return;
+  }
+  SettlePendingAt(path, batch);
+  if (move.is_dir) table_.Rename(move.path, path);
+  batch->catalog.push_back({.op = CatalogChange::Op::kMove,
+                            .destination = options_.destination,
+                            .path = path,
+                            .old_path = move.path});
+  if (Selected(kSelectMove)) {
+    AddEvent(batch, EventKind::kMove, path, is_dir, move.path);
+  } else {  // moves not journaled as such: a delete and a create
+    if (Selected(kSelectDelete)) AddEvent(batch, EventKind::kDelete, move.path, is_dir);
+    AddEvent(batch, EventKind::kCreate, path, is_dir);
+  }
+}
+
+void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
+                           AppendBatch* batch) {
+  if (is_dir) {
+    AddTree(path, batch);
+    return;
+  }
+  struct stat st;
+  if (lstat(Abs(path).c_str(), &st) != 0) return;  // gone already
+  PutState(batch, path, ToFileState(st, clock_->WallNanos()));
+  // A new regular file is complete only at IN_CLOSE_WRITE, unless it arrived
+  // whole: moved in, or a hard link (no write follows).
+  const bool wait_for_close =
+      S_ISREG(st.st_mode) && !moved_in && st.st_nlink == 1 && Selected(kSelectCloseWrite);
+  if (!wait_for_close && (moved_in || Selected(kSelectCreate) || Selected(kSelectCloseWrite))) {
+    AddEvent(batch, EventKind::kCreate, path, false);
+  }
+}
+
+void Watcher::Gone(const std::string& path, bool is_dir, AppendBatch* batch) {
+  batch->catalog.push_back(
+      {.op = CatalogChange::Op::kDelete, .destination = options_.destination, .path = path});
+  if (Selected(kSelectDelete)) AddEvent(batch, EventKind::kDelete, path, is_dir);
+}
+
+void Watcher::SettlePendingAt(const std::string& path, AppendBatch* batch) {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.path != path) {
+      ++it;
+      continue;
+    }
+    Gone(it->second.path, it->second.is_dir, batch);
+    if (it->second.is_dir) RemoveWatches(it->second.path);
+    it = pending_.erase(it);
+  }
+}
+
+Status Watcher::Tick() {
+  AppendBatch batch;
+  const int64_t now = clock_->MonotonicNanos();
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.deadline_ns > now) {
+      ++it;
+      continue;
+    }
+    // Moved out of the tree. inotify keeps watching a directory moved away.
+    Gone(it->second.path, it->second.is_dir, &batch);
+    if (it->second.is_dir) RemoveWatches(it->second.path);
+    it = pending_.erase(it);
+  }
+  FERRY_RETURN_IF_ERROR(Commit(&batch));
+  return RetryUnwatched(/*force=*/false);
+}
+
+int64_t Watcher::NextTickNs() const {
+  int64_t next = unwatched_.empty() ? INT64_MAX : next_unwatched_rescan_ns_;
+  for (const auto& [cookie, move] : pending_) next = std::min(next, move.deadline_ns);
+  return next;
+}
+
+}  // namespace ferry

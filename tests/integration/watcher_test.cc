@@ -1,0 +1,217 @@
+// The watcher on real inotify and real temp directories.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "tests/lib/watch_harness.h"
+
+namespace ferry {
+namespace {
+
+using testing::Has;
+using testing::WatchHarness;
+
+size_t Count(const std::vector<Event>& events, EventKind kind) {
+  size_t n = 0;
+  for (const Event& e : events) n += e.kind == kind;
+  return n;
+}
+
+TEST(WatcherTest, FirstStartJournalsOneFullSync) {
+  WatchHarness h;
+  h.Write("existing", "x");
+  auto stats = h.Start();
+  EXPECT_TRUE(stats.first_sync);
+  auto events = h.Events();
+  ASSERT_EQ(events.size(), 1u) << WatchHarness::Dump(events);
+  EXPECT_EQ(events[0].kind, EventKind::kFullSync);
+  EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), "existing")->has_value());
+  EXPECT_EQ(h.watcher().status().state, WatchState::kWatching);
+}
+
+TEST(WatcherTest, FilesAndDirectoriesThroughTheirLife) {
+  WatchHarness h;
+  h.Start();
+  const uint64_t base = h.journal().LastSeq();
+  h.Write("f", "hello");
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kModify, "f"); }, base));
+  ASSERT_EQ(chmod(h.Path("f").c_str(), 0600), 0);
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kAttrib, "f"); }, base));
+  h.Mkdir("d");
+  h.Write("d/inner", "1");
+  // Written before or after the new directory got its watch: listed, or reported.
+  ASSERT_TRUE(h.PumpUntil(
+      [](auto& ev) {
+        return Has(ev, EventKind::kCreate, "d/inner") || Has(ev, EventKind::kModify, "d/inner");
+      },
+      base));
+  ASSERT_EQ(unlink(h.Path("d/inner").c_str()), 0);
+  ASSERT_EQ(rmdir(h.Path("d").c_str()), 0);
+  ASSERT_EQ(unlink(h.Path("f").c_str()), 0);
+  ASSERT_TRUE(h.PumpUntil(
+      [](auto& ev) { return Has(ev, EventKind::kDelete, "d") && Has(ev, EventKind::kDelete, "f"); },
+      base));
+  auto ev = h.Events(base);
+  EXPECT_TRUE(Has(ev, EventKind::kCreate, "d")) << WatchHarness::Dump(ev);
+  EXPECT_TRUE(Has(ev, EventKind::kDelete, "d/inner"));
+  EXPECT_TRUE(Has(ev, EventKind::kDelete, "f"));
+  // close_write is selected, so a new regular file is journaled once complete.
+  EXPECT_FALSE(Has(ev, EventKind::kCreate, "f")) << WatchHarness::Dump(ev);
+  EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "f")->has_value());
+  EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "d")->has_value());
+}
+
+TEST(WatcherTest, MkdirPFollowedAtOnceByThousandFilesMissesNone) {
+  WatchHarness h;
+  h.Start();
+  const uint64_t base = h.journal().LastSeq();
+  std::filesystem::create_directories(h.Path("a/b/c"));
+  for (int i = 0; i < 1000; ++i) h.Write("a/b/c/" + std::to_string(i), "x");
+  ASSERT_TRUE(h.PumpUntil(
+      [](auto& ev) {
+        for (int i = 0; i < 1000; ++i) {
+          std::string p = "a/b/c/" + std::to_string(i);
+          if (!Has(ev, EventKind::kCreate, p) && !Has(ev, EventKind::kModify, p)) return false;
+        }
+        return true;
+      },
+      base));
+  auto ev = h.Events(base);
+  EXPECT_TRUE(Has(ev, EventKind::kCreate, "a"));
+  EXPECT_TRUE(Has(ev, EventKind::kCreate, "a/b/c"));
+}
+
+TEST(WatcherTest, RenamedDirectoryOfThousandFilesIsOneMoveEvent) {
+  WatchHarness h;
+  h.Mkdir("big");
+  for (int i = 0; i < 1000; ++i) h.Write("big/" + std::to_string(i), "x");
+  h.Start();
+  const uint64_t base = h.journal().LastSeq();
+  ASSERT_EQ(rename(h.Path("big").c_str(), h.Path("renamed").c_str()), 0);
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kMove, "renamed"); }, base));
+  // The renamed directory is still watched, under its new name.
+  h.Write("renamed/new", "y");
+  ASSERT_TRUE(
+      h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kModify, "renamed/new"); }, base));
+  auto ev = h.Events(base);
+  ASSERT_EQ(ev.size(), 2u) << WatchHarness::Dump(ev);
+  EXPECT_EQ(ev[0].old_path, "big");
+  EXPECT_TRUE(ev[0].is_dir);
+  EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), "renamed/999")->has_value());
+  EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "big/999")->has_value());
+}
+
+TEST(WatcherTest, MovesOutOfAndIntoTheTree) {
+  WatchHarness h;
+  h.Write("leaving", "x");
+  std::filesystem::create_directories(h.Outside("incoming/sub"));
+  FILE* f = fopen((h.Outside("incoming/sub/file")).c_str(), "w");
+  fputs("data", f);
+  fclose(f);
+  h.Start();
+  const uint64_t base = h.journal().LastSeq();
+  ASSERT_EQ(rename(h.Path("leaving").c_str(), h.Outside("left").c_str()), 0);
+  ASSERT_EQ(rename(h.Outside("incoming").c_str(), h.Path("incoming").c_str()), 0);
+  ASSERT_TRUE(h.PumpUntil(
+      [](auto& ev) {
+        return Has(ev, EventKind::kDelete, "leaving") &&
+               Has(ev, EventKind::kCreate, "incoming/sub/file");
+      },
+      base));
+  auto ev = h.Events(base);
+  EXPECT_TRUE(Has(ev, EventKind::kCreate, "incoming"));
+  EXPECT_TRUE(Has(ev, EventKind::kCreate, "incoming/sub"));
+  EXPECT_EQ(Count(ev, EventKind::kMove), 0u) << WatchHarness::Dump(ev);
+  // What moved in is watched.
+  h.Write("incoming/sub/later", "z");
+  ASSERT_TRUE(h.PumpUntil(
+      [](auto& ev) { return Has(ev, EventKind::kModify, "incoming/sub/later"); }, base));
+}
+
+TEST(WatcherTest, EditorSaveRenamesOverTheFile) {
+  WatchHarness h;
+  h.Write("doc.txt", "v1");
+  h.Start();
+  const uint64_t base = h.journal().LastSeq();
+  // gedit style: write a visible temp file, rename it over the original.
+  h.Write("doc.txt.tmp42", "v2");
+  ASSERT_EQ(rename(h.Path("doc.txt.tmp42").c_str(), h.Path("doc.txt").c_str()), 0);
+  // rsync style: its temp files are filtered out, so the rename is a move in.
+  h.Write(".doc.txt.Ab12Cd", "v3");
+  ASSERT_EQ(rename(h.Path(".doc.txt.Ab12Cd").c_str(), h.Path("doc.txt").c_str()), 0);
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kCreate, "doc.txt"); }, base));
+  auto ev = h.Events(base);
+  ASSERT_TRUE(Has(ev, EventKind::kMove, "doc.txt")) << WatchHarness::Dump(ev);
+  for (const Event& e : ev) EXPECT_NE(e.path, ".doc.txt.Ab12Cd") << WatchHarness::Dump(ev);
+  auto state = h.journal().GetCatalogEntry(h.dest(), "doc.txt");
+  ASSERT_TRUE(state->has_value());
+  EXPECT_EQ((*state)->size, 2u);
+  EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "doc.txt.tmp42")->has_value());
+}
+
+TEST(WatcherTest, ExcludedPathsAreNeitherJournaledNorWatched) {
+  WatchHarness h(kDefaultEvents, {.exclude = {"*.log", "/cache/"}});
+  h.Mkdir("cache");
+  h.Start();
+  const size_t watches = h.watcher().status().watches;
+  EXPECT_EQ(watches, 1u);  // the root only: cache/ is excluded
+  const uint64_t base = h.journal().LastSeq();
+  h.Write("app.log", "x");
+  h.Write("cache/page", "x");
+  h.Write(".index.html.swp", "x");
+  h.Write(".htaccess", "deny");
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kModify, ".htaccess"); }, base));
+  auto ev = h.Events(base);
+  ASSERT_EQ(ev.size(), 1u) << WatchHarness::Dump(ev);
+}
+
+TEST(WatcherTest, HostileNamesAreData) {
+  WatchHarness h;
+  h.Start();
+  const uint64_t base = h.journal().LastSeq();
+  const std::vector<std::string> names = {
+      "new\nline",   "tab\there",           "#hash",  ";semi",      "-rf", "$(touch pwned)",
+      "bad\xff\xfe", std::string(255, 'L'), "sp ace", "back\\slash"};
+  for (const std::string& n : names) h.Write(n, "x");
+  ASSERT_TRUE(h.PumpUntil(
+      [&](auto& ev) {
+        for (const std::string& n : names) {
+          if (!Has(ev, EventKind::kModify, n)) return false;
+        }
+        return true;
+      },
+      base));
+  EXPECT_FALSE(std::filesystem::exists("pwned"));
+  EXPECT_FALSE(std::filesystem::exists(h.Path("pwned")));
+}
+
+TEST(WatcherTest, QueueOverflowJournalsARescanAndLosesNothing) {
+  WatchHarness h;
+  h.Start(/*start_reader=*/false);  // nobody drains the kernel queue yet
+  const uint64_t base = h.journal().LastSeq();
+  uint64_t queue = 16384;
+  if (FILE* f = fopen("/proc/sys/fs/inotify/max_queued_events", "r")) {
+    if (fscanf(f, "%lu", &queue) != 1) queue = 16384;
+    fclose(f);
+  }
+  if (queue > 200'000) GTEST_SKIP() << "max_queued_events " << queue << " is too big to overflow";
+  // Each new file queues at least IN_CREATE and IN_CLOSE_WRITE.
+  for (uint64_t i = 0; i < queue / 2 + 1000; ++i) h.Write("f" + std::to_string(i), "x");
+  h.StartReader();
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kRescan, ""); }, base));
+  EXPECT_GE(h.watcher().status().overflows, 1u);
+  // The catalog knows every file again, and watching goes on.
+  EXPECT_TRUE(
+      h.journal().GetCatalogEntry(h.dest(), "f" + std::to_string(queue / 2 + 999))->has_value());
+  const uint64_t after = h.journal().LastSeq();
+  h.Write("after-overflow", "x");
+  ASSERT_TRUE(
+      h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kModify, "after-overflow"); }, after));
+  EXPECT_EQ(h.watcher().status().state, WatchState::kWatching);
+}
+
+}  // namespace
+}  // namespace ferry

@@ -1,0 +1,34 @@
+// How a transfer ended, and what the lane does about it: the one table that
+// classifies rsync's exit codes (and command targets' exits).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ferry {
+
+enum class Outcome {
+  kDelivered,     // advance the cursor
+  kRetry,         // transient (network, timeout, busy server): back off and retry
+  kPartial,       // some entries failed: retry, then bisect to dead-letter exactly those
+  kReceiverFull,  // the receiver is out of space or misses a parent: retry, loudly
+  kBlocked,       // the target's configuration is wrong (auth, module, protocol): the
+                  // lane is blocked until fixed; never the entries' fault
+};
+
+std::string_view OutcomeName(Outcome outcome);
+
+struct Classified {
+  Outcome outcome;
+  std::string reason;  // rsync's meaning of the code, for status and logs
+};
+
+// `exit_code` is the child's exit status, or -1 with `signal` set when it was
+// killed (by ferry's deadline watchdog or anyone else). `stderr_tail` is the
+// end of what it printed ("@ERROR: max connections" makes a 5 transient).
+Classified ClassifyRsyncExit(int exit_code, int signal, std::string_view stderr_tail);
+// Command targets (exec:): 0 delivered, 75 (EX_TEMPFAIL) retry, any other
+// failure partial (retried, then bisected), killed by a signal retry.
+Classified ClassifyCommandExit(int exit_code, int signal);
+
+}  // namespace ferry

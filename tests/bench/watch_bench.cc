@@ -1,0 +1,208 @@
+// watch_bench: the watcher's numbers for docs/BENCHMARKS.md.
+//
+//   watch_bench events  [--files N]   sustained events/s from file creation
+//                                     to durable journal (sync=group)
+//   watch_bench watch   [--dirs N]    time and RSS to watch a tree of N dirs
+//   watch_bench reconcile [--files N] start-up reconcile of an unchanged
+//                                     tree of N files (warm cache)
+//
+// Trees and journals go under $TMPDIR (default /var/tmp) and are removed.
+// Prints one line per measurement: name, value, unit.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "daemon/inotify_reader.h"
+#include "daemon/watcher.h"
+#include "journal/journal.h"
+
+namespace ferry {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// Resident set size of this process now, in KiB (VmRSS).
+long RssKiB() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+class Scratch {
+ public:
+  Scratch() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/var/tmp") + "/ferry-watch-bench-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
+    std::filesystem::create_directories(path_ + "/src");
+  }
+  ~Scratch() { std::filesystem::remove_all(path_); }
+  std::string src() const { return path_ + "/src"; }
+  std::string journal() const { return path_ + "/journal"; }
+
+ private:
+  std::string path_;
+};
+
+void MakeFile(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write(fd, "x", 1) != 1) {
+    std::perror(path.c_str());
+    std::exit(1);
+  }
+  close(fd);
+}
+
+// Files spread over directories of 1,000 each.
+void MakeFiles(const std::string& root, long n) {
+  for (long i = 0; i < n; ++i) {
+    std::string dir = root + "/d" + std::to_string(i / 1000);
+    if (i % 1000 == 0) mkdir(dir.c_str(), 0755);
+    MakeFile(dir + "/f" + std::to_string(i));
+  }
+}
+
+std::unique_ptr<Watcher> NewWatcher(Journal* j, const Scratch& s) {
+  auto filter = Filter::Create({});
+  auto w = Watcher::Create({.name = "bench",
+                            .destination = *j->DestinationId("bench"),
+                            .root = s.src(),
+                            .filter = *filter},
+                           j);
+  if (!w) {
+    std::fprintf(stderr, "%s\n", w.error().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*w);
+}
+
+std::unique_ptr<Journal> NewJournal(const Scratch& s) {
+  auto j = Journal::Open({.dir = s.journal()});
+  if (!j) {
+    std::fprintf(stderr, "%s\n", j.error().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*j);
+}
+
+int Events(long files) {
+  Scratch s;
+  auto journal = NewJournal(s);
+  auto watcher = NewWatcher(journal.get(), s);
+  if (!watcher->Start()) return 1;
+  InotifyReader reader(watcher->fd());
+  if (!reader.Start().ok()) return 1;
+  const uint64_t base = journal->LastSeq();
+  const uint32_t dest = *journal->DestinationId("bench");
+  const std::string last =
+      "d" + std::to_string((files - 1) / 1000) + "/f" + std::to_string(files - 1);
+  std::atomic<bool> written{false};
+  auto start = Clock::now();
+  std::thread writer([&] {
+    MakeFiles(s.src(), files);
+    written = true;
+  });
+  // Records arrive in order: once the last file is in the catalog (written
+  // with its event), everything before it is journaled too.
+  while (!written || !journal->GetCatalogEntry(dest, last)->has_value()) {
+    Status st = watcher->Process(reader.Take(20));
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s\n", st.ToString().c_str());
+      return 1;
+    }
+  }
+  const double secs = Seconds(start);
+  writer.join();
+  const uint64_t expected = journal->LastSeq() - base;
+  std::printf("events_journaled %llu events\n", static_cast<unsigned long long>(expected));
+  std::printf("events_per_second %.0f events/s\n", expected / secs);
+  std::printf("overflows %llu\n", static_cast<unsigned long long>(watcher->status().overflows));
+  return 0;
+}
+
+int Watch(long dirs) {
+  Scratch s;
+  for (long i = 0; i < dirs; ++i) {
+    std::string dir = s.src() + "/g" + std::to_string(i / 100);
+    if (i % 100 == 0) mkdir(dir.c_str(), 0755);
+    mkdir((dir + "/d" + std::to_string(i)).c_str(), 0755);
+  }
+  auto journal = NewJournal(s);
+  auto watcher = NewWatcher(journal.get(), s);
+  const long rss_before = RssKiB();
+  auto start = Clock::now();
+  auto stats = watcher->Start();
+  const double secs = Seconds(start);
+  if (!stats) return 1;
+  std::printf("watches %zu\n", watcher->status().watches);
+  std::printf("watch_seconds %.2f s\n", secs);
+  std::printf("watch_rss_growth %.1f MiB\n", (RssKiB() - rss_before) / 1024.0);
+  std::printf("process_rss %.1f MiB\n", RssKiB() / 1024.0);
+  return 0;
+}
+
+int ReconcileUnchanged(long files) {
+  Scratch s;
+  auto start = Clock::now();
+  MakeFiles(s.src(), files);
+  std::printf("tree_build_seconds %.1f s\n", Seconds(start));
+  auto journal = NewJournal(s);
+  {
+    auto first = NewWatcher(journal.get(), s);
+    start = Clock::now();
+    if (!first->Start()) return 1;
+    std::printf("first_start_seconds %.2f s (full_sync, catalog filled)\n", Seconds(start));
+  }
+  const uint64_t head = journal->LastSeq();
+  auto second = NewWatcher(journal.get(), s);
+  start = Clock::now();
+  auto stats = second->Start();
+  const double secs = Seconds(start);
+  if (!stats) return 1;
+  std::printf("reconcile_seconds %.2f s (%llu entries walked, %llu events)\n", secs,
+              static_cast<unsigned long long>(stats->entries),
+              static_cast<unsigned long long>(journal->LastSeq() - head));
+  std::printf("process_rss %.1f MiB\n", RssKiB() / 1024.0);
+  return 0;
+}
+
+long Flag(int argc, char** argv, const char* name, long fallback) {
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
+  }
+  return fallback;
+}
+
+}  // namespace
+}  // namespace ferry
+
+int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "events") return ferry::Events(ferry::Flag(argc, argv, "--files", 100'000));
+  if (mode == "watch") return ferry::Watch(ferry::Flag(argc, argv, "--dirs", 100'000));
+  if (mode == "reconcile") {
+    return ferry::ReconcileUnchanged(ferry::Flag(argc, argv, "--files", 1'000'000));
+  }
+  std::fprintf(stderr,
+               "usage: watch_bench events [--files N] | watch [--dirs N] | "
+               "reconcile [--files N]\n");
+  return 64;
+}

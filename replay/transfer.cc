@@ -1,0 +1,140 @@
+#include "replay/transfer.h"
+
+namespace ferry {
+namespace {
+
+std::vector<std::string> BaseArgv(const TargetSettings& t) {
+  std::vector<std::string> argv = {t.rsync};
+  argv.insert(argv.end(), t.rsync_args.begin(), t.rsync_args.end());
+  // --force: replace a non-empty directory by a file, delete non-empty ones.
+  // --stats: the bytes sent, for the target's statistics.
+  argv.insert(argv.end(), {"--force", "--stats", "--timeout=" + std::to_string(t.timeout_s)});
+  switch (t.url.kind) {
+    case TargetUrl::Kind::kRsyncDaemon:
+      argv.push_back("--contimeout=" + std::to_string(t.contimeout_s));
+      if (!t.password_file.empty()) argv.push_back("--password-file=" + t.password_file);
+      break;
+    case TargetUrl::Kind::kSsh: {
+      // rsync splits this on spaces itself; no shell is involved.
+      std::string ssh = "ssh -o BatchMode=yes -o ConnectTimeout=" + std::to_string(t.contimeout_s);
+      for (const std::string& o : t.ssh_options) ssh += " " + o;
+      argv.insert(argv.end(), {"-e", ssh});
+      break;
+    }
+    default:
+      break;
+  }
+  return argv;
+}
+
+std::string FileList(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const std::string& p : paths) {
+    out += p.empty() ? "." : "./" + p;
+    out.push_back('\0');
+  }
+  return out;
+}
+
+std::string Source(const TargetSettings& t) {
+  return t.source.ends_with('/') ? t.source : t.source + "/";
+}
+
+}  // namespace
+
+std::string_view TransferKindName(Transfer::Kind kind) {
+  switch (kind) {
+    case Transfer::Kind::kMove:
+      return "move";
+    case Transfer::Kind::kDelete:
+      return "delete";
+    case Transfer::Kind::kTree:
+      return "tree";
+    case Transfer::Kind::kContent:
+      return "content";
+    case Transfer::Kind::kMetadata:
+      return "metadata";
+    case Transfer::Kind::kFullSync:
+      return "full_sync";
+    case Transfer::Kind::kCommand:
+      return "command";
+  }
+  return "unknown";
+}
+
+Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
+                       const TargetSettings& t) {
+  Transfer run{.kind = kind};
+  if (t.url.kind == TargetUrl::Kind::kCommand) {
+    // Records "<kind> <path>\0"; the kind never holds a space, the path any byte but NUL.
+    run.argv = t.url.command;
+    for (const std::string& p : paths) {
+      run.input += std::string(TransferKindName(kind)) + " " + p;
+      run.input.push_back('\0');
+    }
+    if (kind == Transfer::Kind::kFullSync) run.input = std::string("full_sync ") + '\0';
+    run.paths = std::move(paths);
+    return run;
+  }
+  run.argv = BaseArgv(t);
+  if (kind == Transfer::Kind::kFullSync) {
+    run.argv.push_back("--delete");
+    for (const std::string& e : t.excludes) run.argv.push_back("--exclude=" + e);
+  } else {
+    run.argv.insert(run.argv.end(), {"--from0", "--files-from=-"});
+    switch (kind) {
+      case Transfer::Kind::kDelete:
+        run.argv.push_back("--delete-missing-args");
+        break;
+      case Transfer::Kind::kTree:
+        run.argv.insert(run.argv.end(), {"--recursive", "--delete"});
+        break;
+      case Transfer::Kind::kContent:
+        run.argv.push_back("--ignore-times");  // the journal says it changed: believe it
+        break;
+      default:
+        break;
+    }
+    run.input = FileList(paths);
+  }
+  run.argv.insert(run.argv.end(), {Source(t), t.url.RsyncDestination()});
+  run.paths = std::move(paths);
+  return run;
+}
+
+std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) {
+  std::vector<Transfer> runs;
+  if (plan.full_sync) {
+    runs.push_back(BuildTransfer(Transfer::Kind::kFullSync, {}, t));
+    return runs;
+  }
+  // A tree at the root is a whole mirror.
+  for (const std::string& tree : plan.trees) {
+    if (tree.empty()) {
+      runs.push_back(BuildTransfer(Transfer::Kind::kFullSync, {}, t));
+      return runs;
+    }
+  }
+  const std::pair<Transfer::Kind, const std::vector<std::string>*> lists[] = {
+      {Transfer::Kind::kDelete, &plan.deletes},
+      {Transfer::Kind::kTree, &plan.trees},
+      {Transfer::Kind::kContent, &plan.content},
+      {Transfer::Kind::kMetadata, &plan.metadata}};
+  for (const auto& [kind, paths] : lists) {
+    if (!paths->empty()) runs.push_back(BuildTransfer(kind, *paths, t));
+  }
+  return runs;
+}
+
+uint64_t ParseBytesSent(std::string_view out) {
+  constexpr std::string_view kLabel = "Total bytes sent:";
+  size_t at = out.rfind(kLabel);
+  if (at == std::string_view::npos) return 0;
+  uint64_t n = 0;
+  for (size_t i = at + kLabel.size(); i < out.size() && out[i] != '\n'; ++i) {
+    if (out[i] >= '0' && out[i] <= '9') n = n * 10 + static_cast<uint64_t>(out[i] - '0');
+  }
+  return n;
+}
+
+}  // namespace ferry

@@ -1,0 +1,53 @@
+// Turning a plan into the child processes that carry it out: rsync argv
+// vectors (never a shell string) with their NUL-separated file lists, or the
+// batch records a command target reads. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "replay/plan.h"
+#include "replay/target.h"
+
+namespace ferry {
+
+// How one target is reached; filled from its [target.NAME] section.
+struct TargetSettings {
+  std::string name;
+  std::string source;  // the destination's absolute source directory
+  TargetUrl url;
+  std::string rsync = "rsync";                   // the program (tests may point elsewhere)
+  std::vector<std::string> rsync_args = {"-a"};  // base options, validated by the config
+  std::string password_file;                     // rsync daemon targets
+  std::vector<std::string> ssh_options;          // extra ssh words: -p 2222 -i /root/.ssh/key
+  int64_t timeout_s = 100;                       // rsync --timeout: no I/O for this long fails
+  int64_t contimeout_s = 30;                     // rsync --contimeout / ssh ConnectTimeout
+  std::vector<std::string> excludes;             // rsync-style patterns, applied to full syncs
+};
+
+struct Transfer {
+  enum class Kind { kMove, kDelete, kTree, kContent, kMetadata, kFullSync, kCommand };
+  Kind kind;
+  std::vector<std::string> argv;
+  std::vector<std::string> paths;  // what the run carries, for bisection and dead letters
+  std::string input;               // written to the child's stdin
+};
+
+std::string_view TransferKindName(Transfer::Kind kind);
+
+// The runs that deliver `plan` to the target, in the order they must run:
+// deletes, then recursive trees, then content, then metadata. Every listed
+// path is prefixed with "./" (rsync skips --files-from entries starting
+// with '#' or ';' as comments, even with --from0).
+std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& target);
+// One run of `kind` for `paths` (bisection re-runs halves of a failed run).
+Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
+                       const TargetSettings& target);
+
+// The bytes rsync reports as sent ("Total bytes sent: 1,234" from --stats),
+// or 0 when absent.
+uint64_t ParseBytesSent(std::string_view rsync_stdout);
+
+}  // namespace ferry

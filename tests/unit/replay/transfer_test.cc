@@ -1,0 +1,137 @@
+#include "replay/transfer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace ferry {
+namespace {
+
+TargetUrl Url(std::string_view s) {
+  auto u = ParseTargetUrl(s);
+  EXPECT_TRUE(u) << s << ": " << u.error().ToString();
+  return u ? *u : TargetUrl{};
+}
+
+TEST(TargetUrlTest, ParsesEveryForm) {
+  TargetUrl local = Url("/srv/mirror/www/");
+  EXPECT_EQ(local.kind, TargetUrl::Kind::kLocal);
+  EXPECT_EQ(local.RsyncDestination(), "/srv/mirror/www/");
+
+  TargetUrl d = Url("rsync://rsync_backup@172.16.1.41:8873/data/sub");
+  EXPECT_EQ(d.kind, TargetUrl::Kind::kRsyncDaemon);
+  EXPECT_EQ(d.user, "rsync_backup");
+  EXPECT_EQ(d.host, "172.16.1.41");
+  EXPECT_EQ(d.port, 8873);
+  EXPECT_EQ(d.module, "data");
+  EXPECT_EQ(d.path, "sub");
+  EXPECT_EQ(d.RsyncDestination(), "rsync://rsync_backup@172.16.1.41:8873/data/sub/");
+
+  TargetUrl shortform = Url("backup@10.0.0.2::www");
+  EXPECT_EQ(shortform.kind, TargetUrl::Kind::kRsyncDaemon);
+  EXPECT_EQ(shortform.module, "www");
+  EXPECT_EQ(shortform.RsyncDestination(), "rsync://backup@10.0.0.2/www/");
+
+  TargetUrl ssh = Url("root@backup.example:/srv/www");
+  EXPECT_EQ(ssh.kind, TargetUrl::Kind::kSsh);
+  EXPECT_EQ(ssh.RsyncDestination(), "root@backup.example:/srv/www/");
+
+  TargetUrl exec = Url("exec:/usr/local/bin/purge-cdn --zone www");
+  EXPECT_EQ(exec.kind, TargetUrl::Kind::kCommand);
+  EXPECT_EQ(exec.command, (std::vector<std::string>{"/usr/local/bin/purge-cdn", "--zone", "www"}));
+}
+
+TEST(TargetUrlTest, RejectsWithTheFormsShown) {
+  for (const char* bad : {"", "relative/dir", "rsync://host", "rsync://host:99999/m",
+                          "rsync://:873/m", "host::", "host:", "exec:relative"}) {
+    auto u = ParseTargetUrl(bad);
+    ASSERT_FALSE(u) << bad;
+    EXPECT_TRUE(u.error().IsInvalidArgument());
+    EXPECT_NE(u.error().message().find("expected /abs/dir"), std::string::npos) << bad;
+  }
+}
+
+TargetSettings Settings(std::string_view url) {
+  return TargetSettings{.name = "t", .source = "/src", .url = Url(url), .password_file = "/p"};
+}
+
+bool HasArg(const Transfer& t, std::string_view arg) {
+  return std::find(t.argv.begin(), t.argv.end(), arg) != t.argv.end();
+}
+
+TEST(TransferTest, RunsInOrderWithDotSlashLists) {
+  Plan plan;
+  plan.deletes = {"gone", "#comment-like"};
+  plan.trees = {"newdir"};
+  plan.content = {";x", "-rf", "new\nline"};
+  plan.metadata = {"chmodded"};
+  auto runs = BuildTransfers(plan, Settings("/dst"));
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0].kind, Transfer::Kind::kDelete);
+  EXPECT_TRUE(HasArg(runs[0], "--delete-missing-args"));
+  EXPECT_TRUE(HasArg(runs[0], "--force"));
+  EXPECT_EQ(runs[0].input, std::string("./gone\0./#comment-like\0", 23));
+  EXPECT_TRUE(HasArg(runs[1], "--recursive"));
+  EXPECT_TRUE(HasArg(runs[1], "--delete"));
+  EXPECT_TRUE(HasArg(runs[2], "--ignore-times"));
+  EXPECT_EQ(runs[2].input, std::string("./;x\0./-rf\0./new\nline\0", 22));
+  EXPECT_FALSE(HasArg(runs[3], "--ignore-times"));
+  for (const Transfer& r : runs) {
+    EXPECT_EQ(r.argv.front(), "rsync");
+    EXPECT_TRUE(HasArg(r, "--from0"));
+    EXPECT_TRUE(HasArg(r, "--files-from=-"));
+    EXPECT_TRUE(HasArg(r, "--timeout=100"));
+    EXPECT_EQ(r.argv[r.argv.size() - 2], "/src/");
+    EXPECT_EQ(r.argv.back(), "/dst/");
+  }
+}
+
+TEST(TransferTest, DaemonAndSshOptions) {
+  Plan plan;
+  plan.content = {"f"};
+  Transfer d = BuildTransfers(plan, Settings("rsync://u@h/m"))[0];
+  EXPECT_TRUE(HasArg(d, "--contimeout=30"));
+  EXPECT_TRUE(HasArg(d, "--password-file=/p"));
+  TargetSettings ssh = Settings("u@h:/d");
+  ssh.ssh_options = {"-p", "2222"};
+  Transfer s = BuildTransfers(plan, ssh)[0];
+  EXPECT_TRUE(HasArg(s, "ssh -o BatchMode=yes -o ConnectTimeout=30 -p 2222"));
+  EXPECT_FALSE(HasArg(s, "--contimeout=30"));  // daemon-only option
+}
+
+TEST(TransferTest, FullSyncMirrorsWithExcludes) {
+  Plan plan;
+  plan.full_sync = true;
+  TargetSettings t = Settings("/dst");
+  t.excludes = {"*.log", "/cache/"};
+  auto runs = BuildTransfers(plan, t);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_TRUE(HasArg(runs[0], "--delete"));
+  EXPECT_TRUE(HasArg(runs[0], "--exclude=*.log"));
+  EXPECT_FALSE(HasArg(runs[0], "--files-from=-"));
+  EXPECT_TRUE(runs[0].input.empty());
+  Plan root;
+  root.trees = {""};
+  EXPECT_EQ(BuildTransfers(root, t)[0].kind, Transfer::Kind::kFullSync);
+}
+
+TEST(TransferTest, CommandTargetsGetKindAndPathRecords) {
+  Plan plan;
+  plan.deletes = {"a b"};
+  plan.content = {"c\nd"};
+  auto runs = BuildTransfers(plan, Settings("exec:/bin/hook arg"));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].argv, (std::vector<std::string>{"/bin/hook", "arg"}));
+  EXPECT_EQ(runs[0].input, std::string("delete a b\0", 11));
+  EXPECT_EQ(runs[1].input, std::string("content c\nd\0", 12));
+}
+
+TEST(TransferTest, BytesSentFromStats) {
+  EXPECT_EQ(ParseBytesSent("Number of files: 3\nTotal bytes sent: 1,234,567\nTotal bytes "
+                           "received: 35\n"),
+            1234567u);
+  EXPECT_EQ(ParseBytesSent("nothing"), 0u);
+}
+
+}  // namespace
+}  // namespace ferry

@@ -1,0 +1,356 @@
+#include "replay/lane.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "journal/escape.h"
+
+namespace ferry {
+namespace {
+
+// The line of a child's stderr that explains the failure: rsync's "@ERROR"
+// from a daemon, else its last "rsync: ..." complaint (the final "rsync
+// error: ... (code 23)" line only repeats the exit code), else the last line.
+std::string Explain(const std::string& text) {
+  std::string last, complaint;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    if (line.starts_with("@ERROR")) return line;
+    if (line.starts_with("rsync: ")) complaint = line;
+    last = line;
+  }
+  return complaint.empty() ? last : complaint;
+}
+
+Transfer::Kind KindForEvent(const Event& e) {
+  if (e.kind == EventKind::kDelete) return Transfer::Kind::kDelete;
+  if (e.is_dir) return Transfer::Kind::kTree;
+  if (e.kind == EventKind::kAttrib) return Transfer::Kind::kMetadata;
+  return Transfer::Kind::kContent;
+}
+
+}  // namespace
+
+std::string_view LaneStateName(LaneState state) {
+  switch (state) {
+    case LaneState::kStarting:
+      return "starting";
+    case LaneState::kOk:
+      return "ok";
+    case LaneState::kCatchingUp:
+      return "catching-up";
+    case LaneState::kRetrying:
+      return "retrying";
+    case LaneState::kBlocked:
+      return "blocked";
+    case LaneState::kFullSync:
+      return "full-sync";
+  }
+  return "unknown";
+}
+
+Lane::Lane(LaneOptions options, Journal* journal, Executor* executor)
+    : options_(std::move(options)),
+      journal_(journal),
+      executor_(executor),
+      rng_(std::hash<std::string>()(options_.target.name) ^
+           static_cast<uint64_t>(executor->clock()->MonotonicNanos())) {}
+
+LaneStatus Lane::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+void Lane::SetState(LaneState state, std::string error) {
+  std::lock_guard lock(mu_);
+  status_.state = state;
+  if (!error.empty()) status_.last_error = std::move(error);
+}
+
+void Lane::Log(const Status& s) {
+  spdlog::error("target {}: {}", options_.target.name, s.ToString());
+}
+
+void Lane::Start() {
+  SchedulePoll(0);
+  executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLetters(); });
+}
+
+void Lane::Notify() {
+  executor_->Post([this] {
+    if (!batch_ && executor_->clock()->MonotonicNanos() >= backoff_until_) SchedulePoll(0);
+  });
+}
+
+void Lane::SchedulePoll(int64_t delay_ns) {
+  const int64_t at = executor_->clock()->MonotonicNanos() + delay_ns;
+  if (poll_scheduled_ && poll_at_ <= at) return;  // an earlier poll is coming anyway
+  poll_scheduled_ = true;
+  poll_at_ = at;
+  const uint64_t generation = ++poll_generation_;
+  executor_->RunAfter(delay_ns, [this, generation] {
+    if (generation != poll_generation_) return;  // replaced by an earlier one
+    poll_scheduled_ = false;
+    Poll();
+  });
+}
+
+void Lane::Poll() {
+  if (batch_ || retrying_dead_letters_) return;  // the batch's end polls again
+  const int64_t wait = backoff_until_ - executor_->clock()->MonotonicNanos();
+  if (wait > 0) return SchedulePoll(wait);
+  const std::string& name = options_.target.name;
+  auto cursor = journal_->GetCursor(name);
+  const uint64_t head = journal_->LastSeq();
+  if (!cursor) {
+    Log(cursor.error());
+    SchedulePoll(options_.retry_min_ns);
+    return;
+  }
+  if (!cursor->has_value()) return StartFullSync(head, "new target");
+  Status valid = journal_->CheckCursor(**cursor);
+  if (!valid.ok()) return StartFullSync(head, valid.message());
+
+  Batch batch;
+  auto reader = journal_->NewReader(
+      {.from_seq = (*cursor)->seq + 1, .to_seq = head, .destination = options_.destination});
+  for (; reader->Valid() && batch.events.size() < options_.batch_max_events; reader->Next()) {
+    batch.events.push_back(reader->event());
+  }
+  if (!reader->status().ok()) {
+    Log(reader->status());
+    SchedulePoll(options_.retry_min_ns);
+    return;
+  }
+  // Everything up to the head is this lane's business only when a full batch
+  // stopped the read early.
+  batch.upto = batch.events.size() == options_.batch_max_events ? batch.events.back().seq : head;
+  if (batch.events.empty()) {
+    if ((*cursor)->seq < head) {  // only other destinations' events: step over them
+      Status s = journal_->AdvanceCursor(name, head, 0, 0);
+      if (!s.ok()) Log(s);
+    }
+    SetState(LaneState::kOk);
+    SchedulePoll(options_.idle_poll_ns);
+    return;
+  }
+  const int64_t ready_at = batch.events.front().time_ns + options_.batch_delay_ns;
+  const int64_t now = executor_->clock()->WallNanos();
+  if (batch.events.size() < options_.batch_max_events && now < ready_at) {
+    SchedulePoll(ready_at - now);  // let the batch fill up
+    return;
+  }
+  Plan plan = PlanBatch(batch.events);
+  batch.transfers = BuildTransfers(plan, options_.target);
+  SetState(head > batch.upto || batch.events.size() > 1000 ? LaneState::kCatchingUp
+           : status().state == LaneState::kStarting        ? LaneState::kOk
+                                                           : status().state);
+  batch_ = std::move(batch);
+  RunNext();
+}
+
+void Lane::StartFullSync(uint64_t head, const std::string& why) {
+  spdlog::info("target {}: full sync ({})", options_.target.name, why);
+  SetState(LaneState::kFullSync);
+  Batch batch;
+  batch.full_sync = true;
+  batch.upto = head;
+  batch.transfers.push_back(BuildTransfer(Transfer::Kind::kFullSync, {}, options_.target));
+  batch_ = std::move(batch);
+  RunNext();
+}
+
+void Lane::Spawn(const Transfer& t, std::function<void(ChildExit)> done) {
+  const int64_t idle =
+      2 * (options_.target.timeout_s + options_.target.contimeout_s) * int64_t{1'000'000'000};
+  executor_->Spawn({.argv = t.argv, .input = t.input, .idle_timeout_ns = idle}, std::move(done));
+}
+
+void Lane::RunNext() {
+  Batch& b = *batch_;
+  if (b.next == b.transfers.size()) return FinishBatch();
+  Spawn(b.transfers[b.next], [this](ChildExit e) { OnExit(e, false, nullptr); });
+}
+
+Classified Lane::Classify(const ChildExit& e) const {
+  if (!e.spawn_error.ok()) {
+    return {Outcome::kBlocked, e.spawn_error.message() + " (is rsync installed?)"};
+  }
+  Classified c = options_.target.url.kind == TargetUrl::Kind::kCommand
+                     ? ClassifyCommandExit(e.exit_code, e.signal)
+                     : ClassifyRsyncExit(e.exit_code, e.signal, e.stderr_tail);
+  if (e.stopped_idle) c.reason = "stopped after no progress for too long; " + c.reason;
+  return c;
+}
+
+void Lane::OnExit(const ChildExit& e, bool isolating, const std::vector<std::string>* paths) {
+  Batch& b = *batch_;
+  Classified c = Classify(e);
+  const std::string detail = Explain(e.stderr_tail);
+  const std::string message = detail.empty() ? c.reason : c.reason + ": " + detail;
+  {
+    std::lock_guard lock(mu_);
+    (c.outcome == Outcome::kDelivered ? status_.transfers_ok : status_.transfers_failed)++;
+  }
+  if (c.outcome == Outcome::kDelivered) {
+    b.bytes += ParseBytesSent(e.stdout_tail);
+    if (isolating) return RunIsolation();
+    ++b.next;
+    return RunNext();
+  }
+  if (c.outcome == Outcome::kPartial && isolating) {
+    if (paths->size() == 1) {
+      AddDeadLetter(paths->front(), message);
+    } else {
+      auto mid = paths->begin() + static_cast<std::ptrdiff_t>(paths->size() / 2);
+      b.isolate.emplace_front(mid, paths->end());
+      b.isolate.emplace_front(paths->begin(), mid);
+    }
+    return RunIsolation();
+  }
+  if (c.outcome == Outcome::kPartial && !b.full_sync && !b.transfers[b.next].paths.empty() &&
+      status().failures_in_a_row + 1 >= options_.partial_attempts) {
+    // The same batch failed again: find the entries that fail on their own.
+    spdlog::warn("target {}: isolating the entries that fail ({})", options_.target.name, message);
+    const Transfer& failed = b.transfers[b.next];
+    b.isolating_kind = failed.kind;
+    b.isolate.assign(1, failed.paths);
+    if (failed.paths.size() > 1) {
+      auto mid = failed.paths.begin() + static_cast<std::ptrdiff_t>(failed.paths.size() / 2);
+      b.isolate.assign({{failed.paths.begin(), mid}, {mid, failed.paths.end()}});
+    }
+    return RunIsolation();
+  }
+  Fail(c, message);
+}
+
+void Lane::RunIsolation() {
+  Batch& b = *batch_;
+  if (b.isolate.empty()) {
+    ++b.next;
+    return RunNext();
+  }
+  auto paths = std::make_shared<std::vector<std::string>>(std::move(b.isolate.front()));
+  b.isolate.pop_front();
+  Spawn(BuildTransfer(b.isolating_kind, *paths, options_.target),
+        [this, paths](ChildExit e) { OnExit(e, true, paths.get()); });
+}
+
+void Lane::AddDeadLetter(const std::string& path, const std::string& error) {
+  const Batch& b = *batch_;
+  Event event{.kind = EventKind::kModify, .path = path};
+  for (auto it = b.events.rbegin(); it != b.events.rend(); ++it) {
+    if (it->path == path || it->old_path == path) {
+      event = *it;
+      break;
+    }
+  }
+  if (event.seq == 0) event.seq = b.upto;
+  const int64_t now = executor_->clock()->WallNanos();
+  spdlog::error("target {}: dead-lettered {} (seq {}): {}", options_.target.name, EscapePath(path),
+                event.seq, error);
+  Status s = journal_->PutDeadLetter({.target = options_.target.name,
+                                      .event = std::move(event),
+                                      .error = error,
+                                      .attempts = static_cast<uint32_t>(options_.partial_attempts),
+                                      .first_failed_ns = now,
+                                      .last_failed_ns = now});
+  if (!s.ok()) Log(s);
+  std::lock_guard lock(mu_);
+  ++status_.dead_lettered;
+}
+
+void Lane::FinishBatch() {
+  Batch b = std::move(*batch_);
+  batch_.reset();
+  const std::string& name = options_.target.name;
+  Status s = b.full_sync ? journal_->SetCursor(name, options_.destination, b.upto) : Status::Ok();
+  if (s.ok()) s = journal_->AdvanceCursor(name, b.upto, b.events.size(), b.bytes);
+  if (!s.ok()) {
+    Log(s);  // delivered but not recorded: the batch goes again (at least once)
+    SchedulePoll(options_.retry_min_ns);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    status_.failures_in_a_row = 0;
+    status_.next_attempt_ns = 0;
+    status_.state = journal_->LastSeq() > b.upto ? LaneState::kCatchingUp : LaneState::kOk;
+  }
+  SchedulePoll(0);
+}
+
+void Lane::Fail(const Classified& c, const std::string& message) {
+  batch_.reset();
+  int failures;
+  {
+    std::lock_guard lock(mu_);
+    failures = ++status_.failures_in_a_row;
+    status_.last_error = message;
+    status_.state = c.outcome == Outcome::kBlocked ? LaneState::kBlocked : LaneState::kRetrying;
+  }
+  Status s = journal_->RecordFailure(options_.target.name, message);
+  if (!s.ok()) Log(s);
+  int64_t delay = options_.retry_max_ns;
+  if (c.outcome != Outcome::kBlocked) {
+    const int shift = std::min(failures - 1, 30);
+    delay = std::min(options_.retry_max_ns, options_.retry_min_ns << shift);
+    // +-25% jitter, so that lanes failing together do not retry together.
+    std::uniform_int_distribution<int64_t> jitter(-delay / 4, delay / 4);
+    delay = std::max<int64_t>(options_.retry_min_ns / 2, delay + jitter(rng_));
+  }
+  spdlog::warn("target {}: {} ({}); next try in {} ms", options_.target.name, message,
+               OutcomeName(c.outcome), delay / 1'000'000);
+  backoff_until_ = executor_->clock()->MonotonicNanos() + delay;
+  {
+    std::lock_guard lock(mu_);
+    status_.next_attempt_ns = backoff_until_;
+  }
+  poll_scheduled_ = false;  // drop any earlier poll: the backoff decides
+  ++poll_generation_;
+  SchedulePoll(delay);
+}
+
+void Lane::RetryDeadLetters() {
+  executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLetters(); });
+  if (batch_ || retrying_dead_letters_) return;
+  auto letters = journal_->ListDeadLetters(options_.target.name);
+  if (!letters) return Log(letters.error());
+  if (letters->empty()) return;
+  retrying_dead_letters_ = true;
+  auto queue = std::make_shared<std::deque<DeadLetter>>(letters->begin(), letters->end());
+  auto step = std::make_shared<std::function<void()>>();
+  *step = [this, queue, step] {
+    if (queue->empty()) {
+      retrying_dead_letters_ = false;
+      SchedulePoll(0);
+      return;
+    }
+    DeadLetter letter = std::move(queue->front());
+    queue->pop_front();
+    Transfer t = BuildTransfer(KindForEvent(letter.event), {letter.event.path}, options_.target);
+    Spawn(t, [this, letter, step](ChildExit e) mutable {
+      Classified c = Classify(e);
+      if (c.outcome == Outcome::kDelivered) {
+        Status s = journal_->RemoveDeadLetter(letter.target, letter.event.seq);
+        if (!s.ok()) Log(s);
+      } else {
+        ++letter.attempts;
+        letter.last_failed_ns = executor_->clock()->WallNanos();
+        letter.error = c.reason + ": " + Explain(e.stderr_tail);
+        Status s = journal_->PutDeadLetter(letter);
+        if (!s.ok()) Log(s);
+      }
+      (*step)();
+    });
+  };
+  (*step)();
+}
+
+}  // namespace ferry

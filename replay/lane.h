@@ -1,0 +1,117 @@
+// Lane: delivers one destination's journal to one target, for ever.
+//
+// It reads the events after the target's cursor, waits a short batch window
+// (events keep coming while a batch is in flight, so batches grow with the
+// load, like a group commit), plans them (plan.h), runs the transfers
+// (transfer.h) one after another on its executor, and when all succeeded
+// advances the cursor with the batch's stats in one write. Then:
+//   retry, receiver-full  capped exponential backoff with jitter; `retrying`
+//   blocked               the target's configuration is wrong: `blocked` with
+//                         rsync's message, retried at the longest backoff;
+//                         never a dead letter (it is not the entries' fault)
+//   partial               retried; when the same batch fails again, the failing
+//                         run is bisected down to the entries that fail on
+//                         their own, which become dead letters; the rest is
+//                         delivered and the cursor advances
+// A missing, expired or foreign cursor means a full sync, after which the
+// cursor is set to the head seen when it started. Dead letters are retried
+// every `dead_letter_retry` and removed once delivered.
+//
+// Threading: everything runs on the executor's thread; Notify() and status()
+// may be called from any thread.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "journal/journal.h"
+#include "replay/executor.h"
+#include "replay/exit_class.h"
+#include "replay/plan.h"
+#include "replay/transfer.h"
+
+namespace ferry {
+
+struct LaneOptions {
+  TargetSettings target;
+  uint32_t destination = 0;
+  int64_t batch_delay_ns = 20'000'000;
+  size_t batch_max_events = 50'000;
+  int64_t retry_min_ns = 1'000'000'000;
+  int64_t retry_max_ns = 300'000'000'000;
+  int64_t dead_letter_retry_ns = 3'600'000'000'000;
+  int64_t idle_poll_ns = 1'000'000'000;  // looks for events even without Notify()
+  int partial_attempts = 2;              // failures of one batch before bisecting it
+};
+
+enum class LaneState { kStarting, kOk, kCatchingUp, kRetrying, kBlocked, kFullSync };
+std::string_view LaneStateName(LaneState state);  // "ok", "catching-up", ...
+
+struct LaneStatus {
+  LaneState state = LaneState::kStarting;
+  std::string last_error;
+  uint64_t transfers_ok = 0;
+  uint64_t transfers_failed = 0;
+  uint64_t dead_lettered = 0;  // entries this lane dead-lettered since it started
+  int failures_in_a_row = 0;
+  int64_t next_attempt_ns = 0;  // backing off until then (monotonic clock); 0 = not
+};
+
+class Lane {
+ public:
+  // `journal` and `executor` must outlive the lane.
+  Lane(LaneOptions options, Journal* journal, Executor* executor);
+
+  void Start();   // executor thread
+  void Notify();  // any thread: new events were journaled
+  LaneStatus status() const;
+  const std::string& name() const { return options_.target.name; }
+
+ private:
+  struct Batch {
+    std::vector<Event> events;
+    std::vector<Transfer> transfers;
+    size_t next = 0;
+    uint64_t upto = 0;  // the cursor after this batch
+    bool full_sync = false;
+    uint64_t bytes = 0;
+    std::deque<std::vector<std::string>> isolate;  // bisection work list
+    Transfer::Kind isolating_kind = Transfer::Kind::kContent;
+  };
+
+  void SchedulePoll(int64_t delay_ns);
+  void Poll();
+  void StartFullSync(uint64_t head, const std::string& why);
+  void RunNext();
+  void RunIsolation();
+  void OnExit(const ChildExit& exit, bool isolating, const std::vector<std::string>* paths);
+  void FinishBatch();
+  void Fail(const Classified& c, const std::string& message);
+  void AddDeadLetter(const std::string& path, const std::string& error);
+  void RetryDeadLetters();
+  Classified Classify(const ChildExit& exit) const;
+  void Spawn(const Transfer& t, std::function<void(ChildExit)> done);
+  void SetState(LaneState state, std::string error = {});
+  void Log(const Status& s);
+
+  LaneOptions options_;
+  Journal* journal_;
+  Executor* executor_;
+  std::optional<Batch> batch_;  // the batch in flight
+  bool poll_scheduled_ = false;
+  int64_t poll_at_ = 0;           // when the scheduled poll runs (monotonic)
+  uint64_t poll_generation_ = 0;  // only the latest scheduled poll runs
+  bool retrying_dead_letters_ = false;
+  int64_t backoff_until_ = 0;
+  std::mt19937_64 rng_;
+
+  mutable std::mutex mu_;
+  LaneStatus status_;
+};
+
+}  // namespace ferry

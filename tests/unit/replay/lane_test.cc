@@ -1,0 +1,246 @@
+// Lane logic with a fake executor and clock, on a real journal.
+#include "replay/lane.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "tests/lib/fake_executor.h"
+#include "tests/lib/journal_fixture.h"
+#include "tests/lib/temp_dir.h"
+
+namespace ferry {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeExecutor;
+using testing::TempDir;
+
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kSec = 1'000'000'000;
+
+bool HasArg(const SpawnRequest& r, std::string_view arg) {
+  return std::find(r.argv.begin(), r.argv.end(), arg) != r.argv.end();
+}
+
+class LaneTest : public ::testing::Test {
+ protected:
+  LaneTest() : exec_(&clock_) {
+    journal_ = testing::OpenJournalOrDie(tmp_.Sub("j"), &clock_);
+    dest_ = *journal_->DestinationId("www");
+  }
+
+  void MakeLane(uint32_t destination = 0) {
+    LaneOptions o;
+    o.target = {.name = "backup", .source = "/src", .url = *ParseTargetUrl("/dst")};
+    o.destination = destination ? destination : dest_;
+    o.batch_delay_ns = 20 * kMs;
+    o.retry_min_ns = 1 * kSec;
+    o.retry_max_ns = 60 * kSec;
+    o.dead_letter_retry_ns = 3600 * kSec;
+    lane_ = std::make_unique<Lane>(o, journal_.get(), &exec_);
+  }
+
+  // A lane whose target already has everything up to the head.
+  void MakeSyncedLane() {
+    ASSERT_TRUE(journal_->SetCursor("backup", dest_, journal_->LastSeq()).ok());
+    MakeLane();
+    lane_->Start();
+    exec_.RunDue();
+  }
+
+  void Files(std::vector<std::string> paths, EventKind kind = EventKind::kModify) {
+    std::vector<Event> events;
+    for (auto& p : paths) events.push_back(Event{.destination = dest_, .kind = kind, .path = p});
+    ASSERT_TRUE(journal_->Append(std::move(events)));
+  }
+
+  uint64_t Cursor() { return (*journal_->GetCursor("backup"))->seq; }
+
+  TempDir tmp_;
+  FakeClock clock_;
+  FakeExecutor exec_;
+  std::unique_ptr<Journal> journal_;
+  uint32_t dest_ = 0;
+  std::unique_ptr<Lane> lane_;
+};
+
+TEST_F(LaneTest, NewTargetGetsAFullSyncThenItsCursor) {
+  Files({"a", "b"});
+  MakeLane();
+  lane_->Start();
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  EXPECT_TRUE(HasArg(exec_.child(), "--delete"));
+  EXPECT_FALSE(HasArg(exec_.child(), "--files-from=-"));
+  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+  exec_.Finish(0, "", "Total bytes sent: 4,096\n");
+  EXPECT_EQ(Cursor(), 2u);
+  EXPECT_EQ(journal_->GetStats("backup")->bytes, 4096u);
+  EXPECT_FALSE(exec_.has_child());
+  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+}
+
+TEST_F(LaneTest, BatchWaitsForItsWindowThenRunsOneTransferPerKind) {
+  MakeSyncedLane();
+  Files({"new1", "new2"});
+  ASSERT_TRUE(
+      journal_->Append({Event{.destination = dest_, .kind = EventKind::kDelete, .path = "old"}}));
+  lane_->Notify();
+  exec_.RunDue();
+  EXPECT_FALSE(exec_.has_child()) << "the batch window has not passed";
+  clock_.Advance(20 * kMs);
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  SpawnRequest del = exec_.Finish(0);
+  EXPECT_TRUE(HasArg(del, "--delete-missing-args"));
+  EXPECT_EQ(del.input, std::string("./old\0", 6));
+  ASSERT_TRUE(exec_.has_child());
+  SpawnRequest content = exec_.Finish(0);
+  EXPECT_TRUE(HasArg(content, "--ignore-times"));
+  EXPECT_EQ(content.input, std::string("./new1\0./new2\0", 14));
+  EXPECT_FALSE(exec_.has_child());
+  EXPECT_EQ(Cursor(), 3u);
+  EXPECT_EQ(journal_->GetStats("backup")->events, 3u);
+}
+
+TEST_F(LaneTest, OtherDestinationsEventsOnlyMoveTheCursor) {
+  MakeSyncedLane();
+  const uint32_t other = *journal_->DestinationId("logs");
+  ASSERT_TRUE(journal_->Append({Event{.destination = other, .path = "x"}}));
+  lane_->Notify();
+  exec_.RunDue();
+  EXPECT_FALSE(exec_.has_child());
+  EXPECT_EQ(Cursor(), 1u);
+}
+
+TEST_F(LaneTest, TransientFailuresBackOffExponentiallyWithJitterUpToTheCap) {
+  MakeSyncedLane();
+  Files({"f"});
+  clock_.Advance(20 * kMs);
+  lane_->Notify();
+  exec_.RunDue();
+  std::vector<int64_t> delays;
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE(exec_.has_child()) << i;
+    exec_.Finish(10, "rsync: connection unexpectedly closed\n");
+    EXPECT_EQ(lane_->status().state, LaneState::kRetrying);
+    delays.push_back(lane_->status().next_attempt_ns - clock_.MonotonicNanos());
+    clock_.Advance(delays.back());
+    exec_.RunDue();
+  }
+  EXPECT_NEAR(delays[0], 1 * kSec, kSec / 4 + 1);
+  EXPECT_NEAR(delays[1], 2 * kSec, 2 * kSec / 4 + 1);
+  EXPECT_NEAR(delays[2], 4 * kSec, 4 * kSec / 4 + 1);
+  EXPECT_LE(delays[8], 60 * kSec + 60 * kSec / 4);
+  EXPECT_GE(delays[8], 60 * kSec - 60 * kSec / 4);
+  EXPECT_EQ(Cursor(), 0u);
+  EXPECT_NE(journal_->GetStats("backup")->last_error.find("connection unexpectedly closed"),
+            std::string::npos);
+  exec_.Finish(0);  // the target is back
+  EXPECT_EQ(Cursor(), 1u);
+  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+}
+
+TEST_F(LaneTest, AuthFailureBlocksAndNeverDeadLetters) {
+  MakeSyncedLane();
+  Files({"a", "b"});
+  clock_.Advance(20 * kMs);
+  lane_->Notify();
+  exec_.RunDue();
+  for (int i = 0; i < 3; ++i) {
+    exec_.Finish(5,
+                 "@ERROR: auth failed on module data\nrsync error: error starting "
+                 "client-server protocol (code 5)\n");
+    EXPECT_EQ(lane_->status().state, LaneState::kBlocked);
+    // At the longest backoff at once.
+    EXPECT_EQ(lane_->status().next_attempt_ns - clock_.MonotonicNanos(), 60 * kSec);
+    clock_.Advance(60 * kSec);
+    exec_.RunDue();
+  }
+  EXPECT_EQ(lane_->status().last_error,
+            "error starting client-server protocol (auth failed, unknown module?): "
+            "@ERROR: auth failed on module data");
+  EXPECT_TRUE(journal_->ListDeadLetters("backup")->empty());
+  EXPECT_EQ(Cursor(), 0u);
+}
+
+TEST_F(LaneTest, PartialBatchIsBisectedToExactlyThePoisonedEntries) {
+  MakeSyncedLane();
+  Files({"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"});
+  clock_.Advance(20 * kMs);
+  lane_->Notify();
+  exec_.RunDue();
+  const std::string poisoned = "./p5";
+  auto finish = [&] {
+    const std::string& input = exec_.child().input;
+    bool bad = input.find(poisoned) != std::string::npos;
+    exec_.Finish(bad ? 23 : 0,
+                 bad ? "rsync: [sender] send_files failed to open \"/src/p5\": Permission "
+                       "denied (13)\nrsync error: some files/attrs were not transferred (code 23)\n"
+                     : "");
+  };
+  finish();  // first failure: plain retry
+  EXPECT_EQ(lane_->status().state, LaneState::kRetrying);
+  clock_.Advance(lane_->status().next_attempt_ns - clock_.MonotonicNanos());
+  exec_.RunDue();
+  int runs = 0;
+  while (exec_.has_child() && runs < 20) {
+    finish();
+    ++runs;
+  }
+  EXPECT_LE(runs, 8);  // 1 + 2 halves + log2(8) levels
+  auto dead = journal_->ListDeadLetters("backup");
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].event.path, "p5");
+  EXPECT_EQ((*dead)[0].event.seq, 6u);
+  EXPECT_EQ((*dead)[0].error,
+            "partial transfer due to error: rsync: [sender] send_files failed to open "
+            "\"/src/p5\": Permission denied (13)");
+  EXPECT_EQ(Cursor(), 8u);
+  EXPECT_EQ(lane_->status().dead_lettered, 1u);
+
+  // An hour later the dead letter is retried; fixed meanwhile, it goes away.
+  clock_.Advance(3600 * kSec);
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  EXPECT_EQ(exec_.child().input, std::string("./p5\0", 5));
+  exec_.Finish(0);
+  EXPECT_TRUE(journal_->ListDeadLetters("backup")->empty());
+}
+
+TEST_F(LaneTest, ExpiredCursorGetsAFullSync) {
+  Files({"a"});
+  ASSERT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
+  ASSERT_TRUE(journal_->SetCursor("fast", dest_, 1).ok());
+  clock_.Advance(24 * 3600 * kSec);
+  // Over a tiny budget: the lagging cursor expires.
+  auto r = journal_->Trim({.keep_delivered_ns = 0, .max_bytes = 1});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->expired_targets, std::vector<std::string>{"backup"});
+  MakeLane();
+  lane_->Start();
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+  exec_.Finish(0);
+  ferry::Cursor c = **journal_->GetCursor("backup");
+  EXPECT_FALSE(c.expired);
+  EXPECT_EQ(c.seq, 1u);
+}
+
+TEST_F(LaneTest, MissingRsyncBlocksWithAHint) {
+  MakeSyncedLane();
+  Files({"a"});
+  clock_.Advance(20 * kMs);
+  lane_->Notify();
+  exec_.RunDue();
+  ChildExit e;
+  e.spawn_error = Status::NotFound("spawn rsync: No such file or directory (ENOENT)");
+  exec_.FinishWith(e);
+  EXPECT_EQ(lane_->status().state, LaneState::kBlocked);
+  EXPECT_NE(lane_->status().last_error.find("is rsync installed?"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry

@@ -9,7 +9,7 @@ PACKAGES="
   librocksdb-dev liburing-dev libboost-program-options-dev libspdlog-dev
   libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  rsync
+  rsync openssh-server openssh-client
 "
 
 missing=""

@@ -1,0 +1,211 @@
+#include "tests/lib/test_servers.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+extern char** environ;
+
+namespace ferry::testing {
+namespace {
+
+bool CanConnect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+int RunToEnd(const std::vector<std::string>& argv, const std::string& log) {
+  pid_t pid = StartProcess(argv, log);
+  int status = 0;
+  if (pid <= 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+pid_t StartProcess(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+void StopProcess(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
+    usleep(10'000);  // reaping a process we stopped, not waiting for a test result
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+bool WaitForPort(int port, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (CanConnect(port)) return true;
+    usleep(10'000);
+  }
+  return false;
+}
+
+void WriteFile(const std::string& path, const std::string& content, int mode) {
+  std::ofstream(path, std::ios::trunc) << content;
+  chmod(path.c_str(), static_cast<mode_t>(mode));
+}
+
+RsyncDaemon::RsyncDaemon(std::string workdir, std::string module_dir, std::string password)
+    : workdir_(std::move(workdir)),
+      module_dir_(std::move(module_dir)),
+      password_(std::move(password)) {
+  std::filesystem::create_directories(workdir_);
+  std::filesystem::create_directories(module_dir_);
+}
+
+RsyncDaemon::~RsyncDaemon() { Stop(); }
+
+bool RsyncDaemon::Start() {
+  if (port_ == 0) port_ = FreePort();
+  WriteFile(workdir_ + "/secrets", "ferry:" + password_ + "\n", 0600);
+  const std::string user = getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "root";
+  WriteFile(workdir_ + "/rsyncd.conf",
+            "use chroot = false\n"
+            "pid file = " +
+                workdir_ +
+                "/rsyncd.pid\n"
+                "uid = " +
+                user +
+                "\n"
+                "gid = *\n"
+                "[data]\n"
+                "  path = " +
+                module_dir_ +
+                "\n"
+                "  read only = false\n"
+                "  auth users = ferry\n"
+                "  secrets file = " +
+                workdir_ + "/secrets\n",
+            0644);
+  std::filesystem::remove(workdir_ + "/rsyncd.pid");
+  pid_ = StartProcess({"rsync", "--daemon", "--no-detach", "--config=" + workdir_ + "/rsyncd.conf",
+                       "--address=127.0.0.1", "--port=" + std::to_string(port_)},
+                      workdir_ + "/rsyncd.log");
+  if (pid_ > 0 && WaitForPort(port_, 10'000)) return true;
+  Stop();
+  return false;
+}
+
+void RsyncDaemon::Stop() {
+  StopProcess(pid_);
+  pid_ = -1;
+}
+
+std::string RsyncDaemon::url() const {
+  return "rsync://ferry@127.0.0.1:" + std::to_string(port_) + "/data";
+}
+
+std::string RsyncDaemon::PasswordFile(const std::string& password) const {
+  std::string path = workdir_ + "/client-" + std::to_string(std::hash<std::string>()(password));
+  WriteFile(path, password + "\n", 0600);
+  return path;
+}
+
+SshServer::SshServer(std::string workdir) : workdir_(std::move(workdir)) {
+  std::filesystem::create_directories(workdir_);
+}
+
+SshServer::~SshServer() { Stop(); }
+
+bool SshServer::Start() {
+  if (access("/usr/sbin/sshd", X_OK) != 0) return false;
+  const std::string log = workdir_ + "/keygen.log";
+  for (const char* key : {"host_key", "client_key"}) {
+    std::string path = workdir_ + "/" + key;
+    if (access(path.c_str(), R_OK) == 0) continue;
+    if (RunToEnd({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path}, log) != 0) {
+      return false;
+    }
+  }
+  std::filesystem::copy_file(workdir_ + "/client_key.pub", workdir_ + "/authorized_keys",
+                             std::filesystem::copy_options::overwrite_existing);
+  chmod((workdir_ + "/authorized_keys").c_str(), 0600);
+  std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation dir
+  if (port_ == 0) port_ = FreePort();
+  WriteFile(workdir_ + "/sshd_config",
+            "ListenAddress 127.0.0.1\n"
+            "Port " +
+                std::to_string(port_) +
+                "\n"
+                "HostKey " +
+                workdir_ +
+                "/host_key\n"
+                "AuthorizedKeysFile " +
+                workdir_ +
+                "/authorized_keys\n"
+                "PasswordAuthentication no\n"
+                "KbdInteractiveAuthentication no\n"
+                "PermitRootLogin prohibit-password\n"
+                "StrictModes no\n"
+                "UsePAM no\n"
+                "PidFile none\n",
+            0644);
+  pid_ = StartProcess({"/usr/sbin/sshd", "-D", "-e", "-f", workdir_ + "/sshd_config"},
+                      workdir_ + "/sshd.log");
+  if (pid_ > 0 && WaitForPort(port_, 10'000)) return true;
+  Stop();
+  return false;
+}
+
+void SshServer::Stop() {
+  StopProcess(pid_);
+  pid_ = -1;
+}
+
+std::vector<std::string> SshServer::ClientOptions() const {
+  return {"-p", std::to_string(port_),
+          "-i", workdir_ + "/client_key",
+          "-o", "StrictHostKeyChecking=no",
+          "-o", "UserKnownHostsFile=/dev/null",
+          "-o", "LogLevel=ERROR"};
+}
+
+}  // namespace ferry::testing

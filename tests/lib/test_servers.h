@@ -1,0 +1,63 @@
+// Real servers for integration tests, on 127.0.0.1 and a free port, started
+// and stopped by PID (never by name): an rsync daemon with `auth users` and a
+// secrets file, and an sshd with a key made for the test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace ferry::testing {
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+// Starts `argv` (no shell) with stdout and stderr appended to `log`; returns the pid.
+pid_t StartProcess(const std::vector<std::string>& argv, const std::string& log);
+// SIGTERM, then SIGKILL after 5 s; reaps it.
+void StopProcess(pid_t pid);
+// Whether 127.0.0.1:port accepts connections within `timeout_ms`.
+bool WaitForPort(int port, int timeout_ms);
+// Writes `content` to `path` with `mode`.
+void WriteFile(const std::string& path, const std::string& content, int mode);
+
+class RsyncDaemon {
+ public:
+  // Serves module "data" from `module_dir` (created) to user "ferry" with
+  // `password`; its files live under `workdir`.
+  RsyncDaemon(std::string workdir, std::string module_dir, std::string password = "s3cret");
+  ~RsyncDaemon();
+
+  bool Start();  // on a new free port the first time, the same port afterwards
+  void Stop();
+  bool running() const { return pid_ > 0; }
+  int port() const { return port_; }
+  // rsync://ferry@127.0.0.1:PORT/data
+  std::string url() const;
+  // A client password file (mode 0600) holding `password`.
+  std::string PasswordFile(const std::string& password) const;
+
+ private:
+  std::string workdir_, module_dir_, password_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+class SshServer {
+ public:
+  // Accepts the current user with a key it generates under `workdir`.
+  explicit SshServer(std::string workdir);
+  ~SshServer();
+  bool Start();  // false when sshd or ssh-keygen is missing
+  void Stop();
+  int port() const { return port_; }
+  // What ferry's ssh_options need: -p PORT -i KEY and no host key prompts.
+  std::vector<std::string> ClientOptions() const;
+
+ private:
+  std::string workdir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace ferry::testing

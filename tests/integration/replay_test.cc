@@ -199,6 +199,26 @@ TEST(ReplayTest, OnePoisonedPathIsOneDeadLetterAndTheRestIsDelivered) {
   }
 }
 
+TEST(ReplayTest, CommandTargetGetsKindAndPathRecordsOnStdin) {
+  ReplayHarness h;
+  h.watch().Start();
+  const std::string out = h.Scratch("records");
+  const std::string script = h.Scratch("hook.sh");
+  testing::WriteFile(script, "#!/bin/sh\ncat >> '" + out + "'\n", 0755);
+  TargetSettings t = ReplayHarness::Local("hook", "/unused");
+  t.url = *ParseTargetUrl("exec:" + script);
+  h.AddLane(t);
+  ASSERT_TRUE(h.Converge({}));
+  h.watch().Write("a b", "1");
+  h.watch().Write("new\nline", "2");
+  ASSERT_TRUE(h.Converge({}));
+  std::ifstream in(out, std::ios::binary);
+  std::stringstream got;
+  got << in.rdbuf();
+  EXPECT_NE(got.str().find(std::string("content a b\0", 12)), std::string::npos) << got.str();
+  EXPECT_NE(got.str().find(std::string("content new\nline\0", 17)), std::string::npos);
+}
+
 // Pids of this process's children running `comm`.
 std::vector<pid_t> ChildrenNamed(const std::string& comm) {
   std::vector<pid_t> out;

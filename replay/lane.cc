@@ -1,8 +1,10 @@
 #include "replay/lane.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "journal/escape.h"
 
@@ -147,12 +149,33 @@ void Lane::Poll() {
     return;
   }
   Plan plan = PlanBatch(batch.events);
+  ApplyMoves(&plan);
   batch.transfers = BuildTransfers(plan, options_.target);
   SetState(head > batch.upto || batch.events.size() > 1000 ? LaneState::kCatchingUp
            : status().state == LaneState::kStarting        ? LaneState::kOk
                                                            : status().state);
   batch_ = std::move(batch);
   RunNext();
+}
+
+void Lane::ApplyMoves(Plan* plan) {
+  if (options_.target.url.kind != TargetUrl::Kind::kLocal) return;
+  const std::string& dst = options_.target.url.path;
+  for (const PlannedMove& m : plan->moves) {
+    const std::string from = dst + "/" + m.from, to = dst + "/" + m.to;
+    struct stat st;
+    // Rename what the target has instead of sending it again; the tree or
+    // file send that follows verifies the result.
+    if (lstat(from.c_str(), &st) != 0 || S_ISDIR(st.st_mode) != m.is_dir) continue;
+    if (m.is_dir && lstat(to.c_str(), &st) == 0) continue;  // never merge into a directory
+    if (rename(from.c_str(), to.c_str()) != 0) continue;    // e.g. the parent is missing
+    if (!m.is_dir) {
+      // The renamed file is the moved content: a quick-check send suffices.
+      std::erase(plan->content, m.to);
+      plan->metadata.push_back(m.to);
+      std::sort(plan->metadata.begin(), plan->metadata.end());
+    }
+  }
 }
 
 void Lane::StartFullSync(uint64_t head, const std::string& why) {

@@ -87,6 +87,9 @@ class Lane {
   void SchedulePoll(int64_t delay_ns);
   void Poll();
   void StartFullSync(uint64_t head, const std::string& why);
+  // Local targets: renames the plan's moves in place, so moved data is not
+  // sent again (ssh and daemon targets get the data sent).
+  void ApplyMoves(Plan* plan);
   void RunNext();
   void RunIsolation();
   void OnExit(const ChildExit& exit, bool isolating, const std::vector<std::string>* paths);

@@ -125,6 +125,8 @@ class Planner {
   void Move(const Event& e) {
     const bool from_covered = InsideTree(e.old_path);
     const bool to_covered = InsideTree(e.path);
+    // Only a path the target already has as it was can be renamed there.
+    const bool from_untouched = final_.find(e.old_path) == final_.end();
     if (!from_covered) {
       DropUnder(e.old_path);
       Set(e.old_path, Action::kDelete, e.seq);
@@ -136,7 +138,9 @@ class Planner {
         Set(e.path, Action::kContent, e.seq);
       }
     }
-    if (!from_covered && !to_covered) moves_.push_back({{e.old_path, e.path, e.is_dir}, e.seq});
+    if (!from_covered && !to_covered && from_untouched) {
+      moves_.push_back({{e.old_path, e.path, e.is_dir}, e.seq});
+    }
   }
 
   // Ordered by path, so a directory comes right before what is under it.

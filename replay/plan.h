@@ -34,7 +34,9 @@ struct Plan {
   std::vector<std::string> metadata;  // attributes only, or directories without recursion
   // Renames the target can apply to data it already has, before the sends
   // (an optimization: `to` is in `trees` or `content` and `from` in
-  // `deletes` either way, so skipping a move never loses anything).
+  // `deletes` either way, so skipping a move never loses anything). Only
+  // moves whose `from` had no earlier event in the batch, so the target's
+  // copy of it is current.
   std::vector<PlannedMove> moves;
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;

@@ -95,9 +95,9 @@ int Creates(long files) {
   std::filesystem::create_directories(root + "/lower");
   testing::WriteFile(root + "/list", list, 0644);
   auto start = Clock::now();
-  pid_t pid = testing::StartProcess({"rsync", "-a", "--from0", "--files-from=" + root + "/list",
-                                     src + "/", root + "/lower/"},
-                                    root + "/rsync.log");
+  pid_t pid = testing::StartProcess(
+      {"rsync", "-a", "--from0", "--files-from=" + root + "/list", src + "/", root + "/lower/"},
+      root + "/rsync.log");
   int status = 0;
   waitpid(pid, &status, 0);
   const double lower = Seconds(start);
@@ -111,13 +111,15 @@ int Creates(long files) {
 
   testing::RsyncDaemon daemon(root + "/rsyncd", root + "/module");
   if (!daemon.Start()) return 1;
-  TargetSettings remote{.name = "daemon", .source = src, .url = *ParseTargetUrl(daemon.url()),
+  TargetSettings remote{.name = "daemon",
+                        .source = src,
+                        .url = *ParseTargetUrl(daemon.url()),
                         .password_file = daemon.PasswordFile("s3cret")};
   start = Clock::now();
-  pid = testing::StartProcess({"rsync", "-a", "--from0", "--files-from=" + root + "/list",
-                               "--password-file=" + remote.password_file, src + "/",
-                               daemon.url() + "/lower/"},
-                              root + "/rsync.log");
+  pid = testing::StartProcess(
+      {"rsync", "-a", "--from0", "--files-from=" + root + "/list",
+       "--password-file=" + remote.password_file, src + "/", daemon.url() + "/lower/"},
+      root + "/rsync.log");
   waitpid(pid, &status, 0);
   const double lower_daemon = Seconds(start);
   std::printf("one_rsync_files_from_daemon %.2f s %.0f files/s\n", lower_daemon,
@@ -141,7 +143,8 @@ int Rewrites() {
   const uint64_t before = lane.status().transfers_ok;
   auto start = Clock::now();
   for (int round = 1; round <= 50; ++round) {
-    for (int f = 0; f < 100; ++f) h.watch().Write("f" + std::to_string(f), "v" + std::to_string(round % 10));
+    for (int f = 0; f < 100; ++f)
+      h.watch().Write("f" + std::to_string(f), "v" + std::to_string(round % 10));
     h.watch().Step();
     for (int i = 0; i < 1; ++i) lane.Notify();
   }
@@ -151,7 +154,9 @@ int Rewrites() {
   return 0;
 }
 
-int Rename(long mib) {
+// Bytes a lane sends for a renamed directory of `mib` MiB, to a local
+// target (renamed in place) or to a loopback rsync daemon (sent again).
+int Rename(long mib, bool daemon_target) {
   ReplayHarness h;
   h.watch().Start();
   const std::string dst = h.Scratch("dst");
@@ -159,13 +164,22 @@ int Rename(long mib) {
   h.watch().Mkdir("data");
   const std::string mb(1 << 20, 'r');
   for (long i = 0; i < mib; ++i) h.watch().Write("data/" + std::to_string(i), mb);
-  h.AddLane(ReplayHarness::Local("mirror", dst));
+  testing::RsyncDaemon daemon(h.Scratch("rsyncd"), dst);
+  TargetSettings t = ReplayHarness::Local("mirror", dst);
+  if (daemon_target) {
+    if (!daemon.Start()) return 1;
+    t.url = *ParseTargetUrl(daemon.url());
+    t.password_file = daemon.PasswordFile("s3cret");
+  }
+  h.AddLane(t);
   if (!h.Converge({dst}, 300)) return 1;
   const uint64_t before = h.journal().GetStats("mirror")->bytes;
+  auto start = Clock::now();
   std::rename(h.watch().Path("data").c_str(), h.watch().Path("renamed").c_str());
   if (!h.Converge({dst}, 300)) return 1;
   const uint64_t sent = h.journal().GetStats("mirror")->bytes - before;
-  std::printf("rename of a %ld MiB directory: %.1f MiB sent\n", mib, sent / 1048576.0);
+  std::printf("rename of a %ld MiB directory to a %s target: %.1f KiB sent, converged in %.2f s\n",
+              mib, daemon_target ? "rsync daemon" : "local", sent / 1024.0, Seconds(start));
   return 0;
 }
 
@@ -183,7 +197,10 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "creates") return ferry::Creates(ferry::Flag(argc, argv, "--files", 100'000));
   if (mode == "rewrites") return ferry::Rewrites();
-  if (mode == "rename") return ferry::Rename(ferry::Flag(argc, argv, "--mib", 100));
+  if (mode == "rename") {
+    const long mib = ferry::Flag(argc, argv, "--mib", 100);
+    return ferry::Rename(mib, false) || ferry::Rename(mib, true);
+  }
   std::fprintf(stderr, "usage: replay_bench creates [--files N] | rewrites | rename [--mib N]\n");
   return 64;
 }

@@ -63,6 +63,23 @@ TEST(ReplayTest, LocalTargetCarriesTheWorkload) {
   Workload(h, {dst});
 }
 
+TEST(ReplayTest, RenamedDirectoryIsNotSentAgainToALocalTarget) {
+  ReplayHarness h;
+  h.watch().Start();
+  const std::string dst = h.Scratch("dst");
+  std::filesystem::create_directories(dst);
+  h.watch().Mkdir("data");
+  for (int i = 0; i < 20; ++i)
+    h.watch().Write("data/" + std::to_string(i), std::string(1 << 20, 'r'));
+  h.AddLane(ReplayHarness::Local("mirror", dst));
+  ASSERT_TRUE(h.Converge({dst}));
+  const uint64_t before = h.journal().GetStats("mirror")->bytes;
+  ASSERT_EQ(rename(h.watch().Path("data").c_str(), h.watch().Path("renamed").c_str()), 0);
+  ASSERT_TRUE(h.Converge({dst}));
+  // Renamed in place on the target; the verifying rsync sends file lists only.
+  EXPECT_LT(h.journal().GetStats("mirror")->bytes - before, 64u * 1024);
+}
+
 TEST(ReplayTest, TenThousandCreatesToALocalTarget) {
   ReplayHarness h;
   h.watch().Start();

@@ -111,6 +111,14 @@ TEST_F(PlanTest, MoveHintDroppedWhenALaterEventChangesEitherPath) {
   EXPECT_EQ(p.content, (Paths{"a", "b"}));
 }
 
+TEST_F(PlanTest, NoMoveHintWhenTheOldPathChangedFirst) {
+  Add(EventKind::kModify, "a");  // the target's copy of a is stale
+  Add(EventKind::kMove, "b", false, "a");
+  Plan p = Run();
+  EXPECT_TRUE(p.moves.empty());
+  EXPECT_EQ(p.content, Paths{"b"});
+}
+
 TEST_F(PlanTest, MoveWithinANewTreeIsAbsorbed) {
   Add(EventKind::kCreate, "t", true);
   Add(EventKind::kMove, "t/b", false, "t/a");

@@ -129,6 +129,16 @@ std::string DescribeMatch(const FilterMatch& m) {
   return m.rule;
 }
 
+std::vector<std::string> RsyncExcludes(const FilterSpec& spec) {
+  std::vector<std::string> out = spec.exclude;
+  if (spec.ignore_temp_files) {
+    // rsync's own ".name.XXXXXX" has no exact glob; the receiver never
+    // transfers its own temp files anyway.
+    out.insert(out.end(), {".*.sw[a-px]", "4913", "*~", "#*#", ".#*", ".~lock.*#"});
+  }
+  return out;
+}
+
 Filter::~Filter() = default;
 
 Result<std::shared_ptr<const Filter>> Filter::Create(const FilterSpec& spec) {

@@ -87,6 +87,13 @@ class Filter {
 // family ("vim swap file", ...); otherwise nullopt.
 std::optional<std::string_view> TempFileFamily(std::string_view name);
 
+// The filter as rsync --exclude patterns, for transfers that walk the tree
+// themselves (full syncs): the patterns as written plus the temp-file
+// families rsync can express. Regular expressions have no rsync form: a full
+// sync copies what only an exclude_regex would skip (the watcher still
+// never journals it).
+std::vector<std::string> RsyncExcludes(const FilterSpec& spec);
+
 // Translates one rsync-style pattern into an RE2 regex over a whole relative
 // path (directories without a trailing slash). Exposed for tests.
 Result<std::string> GlobToRegex(std::string_view pattern);

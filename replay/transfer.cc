@@ -44,8 +44,8 @@ std::string Source(const TargetSettings& t) {
 
 std::string_view TransferKindName(Transfer::Kind kind) {
   switch (kind) {
-    case Transfer::Kind::kMove:
-      return "move";
+    case Transfer::Kind::kCopyMove:
+      return "copy-move";
     case Transfer::Kind::kDelete:
       return "delete";
     case Transfer::Kind::kTree:
@@ -102,6 +102,18 @@ Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
   return run;
 }
 
+Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& t) {
+  Transfer run{.kind = Transfer::Kind::kCopyMove, .paths = {move.to}};
+  // --copy-dest is relative to the destination directory, DEST/to/.
+  std::string up;
+  for (char c : move.to) up += c == '/' ? "../" : "";
+  run.argv = BaseArgv(t);
+  run.argv.insert(run.argv.end(),
+                  {"--recursive", "--copy-dest=../" + up + move.from, Source(t) + move.to + "/",
+                   t.url.RsyncDestination() + move.to + "/"});
+  return run;
+}
+
 std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) {
   std::vector<Transfer> runs;
   if (plan.full_sync) {
@@ -113,6 +125,11 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
     if (tree.empty()) {
       runs.push_back(BuildTransfer(Transfer::Kind::kFullSync, {}, t));
       return runs;
+    }
+  }
+  if (t.url.kind == TargetUrl::Kind::kSsh || t.url.kind == TargetUrl::Kind::kRsyncDaemon) {
+    for (const PlannedMove& m : plan.moves) {
+      if (m.is_dir) runs.push_back(BuildCopyMove(m, t));
     }
   }
   const std::pair<Transfer::Kind, const std::vector<std::string>*> lists[] = {

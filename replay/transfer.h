@@ -28,7 +28,7 @@ struct TargetSettings {
 };
 
 struct Transfer {
-  enum class Kind { kMove, kDelete, kTree, kContent, kMetadata, kFullSync, kCommand };
+  enum class Kind { kCopyMove, kDelete, kTree, kContent, kMetadata, kFullSync, kCommand };
   Kind kind;
   std::vector<std::string> argv;
   std::vector<std::string> paths;  // what the run carries, for bisection and dead letters
@@ -38,10 +38,14 @@ struct Transfer {
 std::string_view TransferKindName(Transfer::Kind kind);
 
 // The runs that deliver `plan` to the target, in the order they must run:
-// deletes, then recursive trees, then content, then metadata. Every listed
+// copy-moves (remote targets), deletes, recursive trees, content, metadata. Every listed
 // path is prefixed with "./" (rsync skips --files-from entries starting
 // with '#' or ';' as comments, even with --from0).
 std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& target);
+// ssh and rsync daemon targets: a renamed directory is first filled from the
+// old one on the receiver (--copy-dest), so its data is not sent again; the
+// delete of the old path and the tree send of the new one follow as usual.
+Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& target);
 // One run of `kind` for `paths` (bisection re-runs halves of a failed run).
 Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
                        const TargetSettings& target);

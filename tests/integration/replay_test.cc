@@ -80,6 +80,26 @@ TEST(ReplayTest, RenamedDirectoryIsNotSentAgainToALocalTarget) {
   EXPECT_LT(h.journal().GetStats("mirror")->bytes - before, 64u * 1024);
 }
 
+TEST(ReplayTest, RenamedDirectoryIsCopiedOnTheRsyncDaemonNotSentAgain) {
+  ReplayHarness h;
+  h.watch().Start();
+  const std::string module = h.Scratch("module");
+  RsyncDaemon daemon(h.Scratch("rsyncd"), module);
+  ASSERT_TRUE(daemon.Start());
+  TargetSettings t = ReplayHarness::Local("backup", "/unused");
+  t.url = *ParseTargetUrl(daemon.url());
+  t.password_file = daemon.PasswordFile("s3cret");
+  h.watch().Mkdir("data");
+  for (int i = 0; i < 20; ++i)
+    h.watch().Write("data/" + std::to_string(i), std::string(1 << 20, 'r'));
+  h.AddLane(t);
+  ASSERT_TRUE(h.Converge({module}));
+  const uint64_t before = h.journal().GetStats("backup")->bytes;
+  ASSERT_EQ(rename(h.watch().Path("data").c_str(), h.watch().Path("renamed").c_str()), 0);
+  ASSERT_TRUE(h.Converge({module}));
+  EXPECT_LT(h.journal().GetStats("backup")->bytes - before, 1u << 20);  // not 20 MiB
+}
+
 TEST(ReplayTest, TenThousandCreatesToALocalTarget) {
   ReplayHarness h;
   h.watch().Start();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace ferry {
 namespace {
 
@@ -123,6 +125,14 @@ TEST(FilterTest, TempFilesOfEditorsAndRsyncAreSkipped) {
   EXPECT_FALSE(Excluded(*f, ".cache.swp", /*is_dir=*/true));  // directories are never temp files
   auto off = Make({.ignore_temp_files = false});
   EXPECT_FALSE(Excluded(*off, ".index.html.swp"));
+}
+
+TEST(FilterTest, RsyncExcludesCarryPatternsAndTempFamilies) {
+  auto with_temp = RsyncExcludes({.exclude = {"*.log"}, .exclude_regex = {"^x"}});
+  EXPECT_EQ(with_temp.front(), "*.log");
+  EXPECT_NE(std::find(with_temp.begin(), with_temp.end(), ".*.sw[a-px]"), with_temp.end());
+  EXPECT_EQ(RsyncExcludes({.exclude = {"*.log"}, .ignore_temp_files = false}),
+            std::vector<std::string>{"*.log"});
 }
 
 TEST(FilterTest, ExplainNamesTheRuleAndTheAncestor) {

@@ -126,6 +126,22 @@ TEST(TransferTest, CommandTargetsGetKindAndPathRecords) {
   EXPECT_EQ(runs[1].input, std::string("content c\nd\0", 12));
 }
 
+TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
+  Plan plan;
+  plan.deletes = {"old/dir"};
+  plan.trees = {"new/place"};
+  plan.moves = {{"old/dir", "new/place", true}, {"f", "g", false}};
+  auto runs = BuildTransfers(plan, Settings("rsync://u@h/m"));
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].kind, Transfer::Kind::kCopyMove);  // before the old one is deleted
+  EXPECT_TRUE(HasArg(runs[0], "--copy-dest=../../old/dir"));
+  EXPECT_EQ(runs[0].argv[runs[0].argv.size() - 2], "/src/new/place/");
+  EXPECT_EQ(runs[0].argv.back(), "rsync://u@h/m/new/place/");
+  EXPECT_EQ(runs[1].kind, Transfer::Kind::kDelete);
+  // Local targets rename in place instead (the lane does it).
+  EXPECT_EQ(BuildTransfers(plan, Settings("/dst")).size(), 2u);
+}
+
 TEST(TransferTest, BytesSentFromStats) {
   EXPECT_EQ(ParseBytesSent("Number of files: 3\nTotal bytes sent: 1,234,567\nTotal bytes "
                            "received: 35\n"),

@@ -94,14 +94,7 @@ Result<ReconcileStats> Watcher::Start() {
     SetState(WatchState::kFailed, s.message());
     return s;
   }
-  unwatched_count_ = 0;
-  auto stats =
-      Reconcile(journal_, {.destination = options_.destination,
-                           .root = options_.root,
-                           .filter = options_.filter,
-                           .clock = clock_,
-                           .events = options_.events,
-                           .before_listing = [this](const std::string& d) { AddWatch(d); }});
+  auto stats = WatchAndReconcile(/*journal_events=*/true);
   if (!stats) return stats.error();
   next_unwatched_rescan_ns_ = clock_->MonotonicNanos() + options_.unwatched_rescan_interval_ns;
   ReportUnwatched();

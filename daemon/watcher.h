@@ -100,6 +100,9 @@ class Watcher {
   // Watches and lists a new or moved-in directory; journals everything in it.
   void AddTree(const std::string& dir, AppendBatch* batch);
   Status HandleOverflow();
+  // Walks the tree watching each directory before listing it, and compares
+  // it with the catalog (journaling the differences if `journal_events`).
+  Result<ReconcileStats> WatchAndReconcile(bool journal_events);
   Status RetryUnwatched(bool force);
   // Sets the watching or watch-limit state from what is unwatched, and logs.
   void ReportUnwatched();

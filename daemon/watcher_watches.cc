@@ -123,17 +123,21 @@ Status Watcher::HandleOverflow() {
   AddEvent(&batch, EventKind::kRescan, "", true);
   FERRY_RETURN_IF_ERROR(Commit(&batch));
   unwatched_.clear();
-  unwatched_count_ = 0;
-  auto stats =
-      Reconcile(journal_, {.destination = options_.destination,
-                           .root = options_.root,
-                           .filter = options_.filter,
-                           .clock = clock_,
-                           .journal_events = false,
-                           .before_listing = [this](const std::string& d) { AddWatch(d); }});
+  auto stats = WatchAndReconcile(/*journal_events=*/false);
   if (!stats) return stats.error();
   ReportUnwatched();
   return Status::Ok();
+}
+
+Result<ReconcileStats> Watcher::WatchAndReconcile(bool journal_events) {
+  unwatched_count_ = 0;
+  return Reconcile(journal_, {.destination = options_.destination,
+                              .root = options_.root,
+                              .filter = options_.filter,
+                              .clock = clock_,
+                              .journal_events = journal_events,
+                              .events = options_.events,
+                              .before_listing = [this](const std::string& d) { AddWatch(d); }});
 }
 
 Status Watcher::Retry() { return RetryUnwatched(/*force=*/true); }

@@ -22,18 +22,16 @@
 
 #include "replay/lane.h"
 #include "replay/worker.h"
+#include "tests/bench/bench_util.h"
 #include "tests/lib/replay_harness.h"
 #include "tests/lib/test_servers.h"
 
 namespace ferry {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::Seconds;
 using testing::ReplayHarness;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
 
 std::string TmpRoot() {
   const char* base = std::getenv("TMPDIR");
@@ -183,22 +181,15 @@ int Rename(long mib, bool daemon_target) {
   return 0;
 }
 
-long Flag(int argc, char** argv, const char* name, long fallback) {
-  for (int i = 2; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
-  }
-  return fallback;
-}
-
 }  // namespace
 }  // namespace ferry
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "creates") return ferry::Creates(ferry::Flag(argc, argv, "--files", 100'000));
+  if (mode == "creates") return ferry::Creates(ferry::bench::Flag(argc, argv, "--files", 100'000));
   if (mode == "rewrites") return ferry::Rewrites();
   if (mode == "rename") {
-    const long mib = ferry::Flag(argc, argv, "--mib", 100);
+    const long mib = ferry::bench::Flag(argc, argv, "--mib", 100);
     return ferry::Rename(mib, false) || ferry::Rename(mib, true);
   }
   std::fprintf(stderr, "usage: replay_bench creates [--files N] | rewrites | rename [--mib N]\n");

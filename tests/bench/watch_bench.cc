@@ -27,15 +27,13 @@
 #include "daemon/inotify_reader.h"
 #include "daemon/watcher.h"
 #include "journal/journal.h"
+#include "tests/bench/bench_util.h"
 
 namespace ferry {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
+using bench::Clock;
+using bench::Seconds;
 
 // Resident set size of this process now, in KiB (VmRSS).
 long RssKiB() {
@@ -202,13 +200,6 @@ int ReconcileUnchanged(long files) {
   return 0;
 }
 
-long Flag(int argc, char** argv, const char* name, long fallback) {
-  for (int i = 2; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
-  }
-  return fallback;
-}
-
 }  // namespace
 }  // namespace ferry
 
@@ -217,10 +208,10 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--src-base") == 0) ferry::g_src_base = argv[i + 1];
   }
-  if (mode == "events") return ferry::Events(ferry::Flag(argc, argv, "--files", 100'000));
-  if (mode == "watch") return ferry::Watch(ferry::Flag(argc, argv, "--dirs", 100'000));
+  if (mode == "events") return ferry::Events(ferry::bench::Flag(argc, argv, "--files", 100'000));
+  if (mode == "watch") return ferry::Watch(ferry::bench::Flag(argc, argv, "--dirs", 100'000));
   if (mode == "reconcile") {
-    return ferry::ReconcileUnchanged(ferry::Flag(argc, argv, "--files", 1'000'000));
+    return ferry::ReconcileUnchanged(ferry::bench::Flag(argc, argv, "--files", 1'000'000));
   }
   std::fprintf(stderr,
                "usage: watch_bench events [--files N] | watch [--dirs N] | "

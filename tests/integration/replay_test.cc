@@ -27,6 +27,14 @@ void SetMtime(const std::string& path, time_t sec) {
   utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
 }
 
+// A target on `daemon`'s module, authenticating with `password`.
+TargetSettings DaemonTarget(const RsyncDaemon& daemon, const std::string& password = "s3cret") {
+  TargetSettings t = ReplayHarness::Local("backup", "/unused");
+  t.url = *ParseTargetUrl(daemon.url());
+  t.password_file = daemon.PasswordFile(password);
+  return t;
+}
+
 // The workload every transport must carry: creates, same-size rewrites with
 // the mtime kept, a directory rename, deletes of non-empty trees, odd names.
 void Workload(ReplayHarness& h, const std::vector<std::string>& targets) {
@@ -86,9 +94,7 @@ TEST(ReplayTest, RenamedDirectoryIsCopiedOnTheRsyncDaemonNotSentAgain) {
   const std::string module = h.Scratch("module");
   RsyncDaemon daemon(h.Scratch("rsyncd"), module);
   ASSERT_TRUE(daemon.Start());
-  TargetSettings t = ReplayHarness::Local("backup", "/unused");
-  t.url = *ParseTargetUrl(daemon.url());
-  t.password_file = daemon.PasswordFile("s3cret");
+  TargetSettings t = DaemonTarget(daemon);
   h.watch().Mkdir("data");
   for (int i = 0; i < 20; ++i)
     h.watch().Write("data/" + std::to_string(i), std::string(1 << 20, 'r'));
@@ -122,9 +128,7 @@ TEST(ReplayTest, RsyncDaemonTargetWithAuthUsers) {
   const std::string module = h.Scratch("module");
   RsyncDaemon daemon(h.Scratch("rsyncd"), module);
   ASSERT_TRUE(daemon.Start());
-  TargetSettings t = ReplayHarness::Local("backup", "/unused");
-  t.url = *ParseTargetUrl(daemon.url());
-  t.password_file = daemon.PasswordFile("s3cret");
+  TargetSettings t = DaemonTarget(daemon);
   h.AddLane(t);
   Workload(h, {module});
 }
@@ -135,9 +139,7 @@ TEST(ReplayTest, WrongPasswordBlocksLosesNothingAndDeliversOnceFixed) {
   const std::string module = h.Scratch("module");
   RsyncDaemon daemon(h.Scratch("rsyncd"), module);
   ASSERT_TRUE(daemon.Start());
-  TargetSettings t = ReplayHarness::Local("backup", "/unused");
-  t.url = *ParseTargetUrl(daemon.url());
-  t.password_file = daemon.PasswordFile("wrong");
+  TargetSettings t = DaemonTarget(daemon, "wrong");
   Lane& lane = h.AddLane(t);
   h.watch().Write("precious", "data");
   EXPECT_FALSE(h.Converge({module}, 3));
@@ -156,9 +158,7 @@ TEST(ReplayTest, DaemonDownWhileTenThousandChangesAreJournaledThenFullCatchUp) {
   const std::string module = h.Scratch("module");
   RsyncDaemon daemon(h.Scratch("rsyncd"), module);
   ASSERT_TRUE(daemon.Start());
-  TargetSettings t = ReplayHarness::Local("backup", "/unused");
-  t.url = *ParseTargetUrl(daemon.url());
-  t.password_file = daemon.PasswordFile("s3cret");
+  TargetSettings t = DaemonTarget(daemon);
   Lane& lane = h.AddLane(t);
   ASSERT_TRUE(h.Converge({module}));
   daemon.Stop();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -23,8 +24,8 @@ void PutBytes(std::string* out, std::string_view bytes);  // varint32 length + b
 // the byte offset, so callers check once at the end via status().
 class Decoder {
  public:
-  Decoder(std::string_view input, std::string_view record_name)
-      : input_(input), record_(record_name) {}
+  Decoder(std::string_view input, std::string record_name)
+      : input_(input), record_(std::move(record_name)) {}
 
   bool GetU8(uint8_t* v, const char* field);
   bool GetFixed32(uint32_t* v, const char* field);
@@ -47,7 +48,7 @@ class Decoder {
 
  private:
   std::string_view input_;
-  std::string_view record_;
+  std::string record_;  // owned: callers pass temporaries ("event " + seq)
   size_t pos_ = 0;
   Status status_;
 };

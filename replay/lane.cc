@@ -349,7 +349,9 @@ void Lane::RetryDeadLetters() {
   retrying_dead_letters_ = true;
   auto queue = std::make_shared<std::deque<DeadLetter>>(letters->begin(), letters->end());
   auto step = std::make_shared<std::function<void()>>();
-  *step = [this, queue, step] {
+  // The step holds itself only weakly (a strong self-capture is a cycle that
+  // leaks every round); the running child's callback keeps it alive.
+  *step = [this, queue, weak_step = std::weak_ptr(step)] {
     if (queue->empty()) {
       retrying_dead_letters_ = false;
       SchedulePoll(0);
@@ -358,7 +360,7 @@ void Lane::RetryDeadLetters() {
     DeadLetter letter = std::move(queue->front());
     queue->pop_front();
     Transfer t = BuildTransfer(KindForEvent(letter.event), {letter.event.path}, options_.target);
-    Spawn(t, [this, letter, step](ChildExit e) mutable {
+    Spawn(t, [this, letter, step = weak_step.lock()](ChildExit e) mutable {
       Classified c = Classify(e);
       if (c.outcome == Outcome::kDelivered) {
         Status s = journal_->RemoveDeadLetter(letter.target, letter.event.seq);

@@ -153,9 +153,10 @@ void UringWorker::Spawn(SpawnRequest request, std::function<void(ChildExit)> don
   c->pidfd = static_cast<int>(syscall(SYS_pidfd_open, c->pid, 0));
   c->last_activity = clock_->MonotonicNanos();
   if (c->pidfd < 0) {  // cannot happen on Linux >= 5.3; reap synchronously rather than leak
+    const int err = errno;
     kill(c->pid, SIGKILL);
     waitpid(c->pid, nullptr, 0);
-    return fail(errno, "pidfd_open");
+    return fail(err, "pidfd_open");
   }
   Child* child = c.get();
   children_.emplace(c->id, std::move(c));

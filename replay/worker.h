@@ -38,6 +38,7 @@ class UringWorker final : public Executor {
   void Post(std::function<void()> fn) override;
   Clock* clock() override { return clock_; }
 
+  // Worker thread only (from a callback or a posted function).
   size_t running_children() const { return children_.size(); }
 
  private:

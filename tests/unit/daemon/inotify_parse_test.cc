@@ -19,7 +19,8 @@ void PutRecord(std::vector<uint8_t>* buf, int wd, uint32_t mask, uint32_t cookie
   const auto* p = reinterpret_cast<const uint8_t*>(&e);
   buf->insert(buf->end(), p, p + sizeof e);
   std::vector<uint8_t> padded(len, 0);
-  std::memcpy(padded.data(), name.data(), std::min<size_t>(name.size(), len));
+  // len 0 leaves padded.data() null, which memcpy must not get (UBSan).
+  if (len > 0) std::memcpy(padded.data(), name.data(), std::min<size_t>(name.size(), len));
   buf->insert(buf->end(), padded.begin(), padded.end());
 }
 

@@ -150,7 +150,7 @@ void Lane::Poll() {
   }
   Plan plan = PlanBatch(batch.events);
   ApplyMoves(&plan);
-  batch.transfers = BuildTransfers(plan, options_.target);
+  batch.waves = Waves(BuildTransfers(plan, options_.target));
   SetState(head > batch.upto || batch.events.size() > 1000 ? LaneState::kCatchingUp
            : status().state == LaneState::kStarting        ? LaneState::kOk
                                                            : status().state);
@@ -184,7 +184,7 @@ void Lane::StartFullSync(uint64_t head, const std::string& why) {
   Batch batch;
   batch.full_sync = true;
   batch.upto = head;
-  batch.transfers.push_back(BuildTransfer(Transfer::Kind::kFullSync, {}, options_.target));
+  batch.waves.push_back({BuildTransfer(Transfer::Kind::kFullSync, {}, options_.target)});
   batch_ = std::move(batch);
   RunNext();
 }
@@ -195,10 +195,121 @@ void Lane::Spawn(const Transfer& t, std::function<void(ChildExit)> done) {
   executor_->Spawn({.argv = t.argv, .input = t.input, .idle_timeout_ns = idle}, std::move(done));
 }
 
+std::vector<std::vector<Transfer>> Lane::Waves(std::vector<Transfer> transfers) const {
+  std::vector<std::vector<Transfer>> waves;
+  const size_t n = static_cast<size_t>(std::max(1, options_.parallel));
+  for (Transfer& t : transfers) {
+    const bool shardable = n > 1 && t.paths.size() > 1 && t.kind != Transfer::Kind::kCopyMove &&
+                           t.kind != Transfer::Kind::kFullSync &&
+                           options_.target.url.kind != TargetUrl::Kind::kCommand;
+    if (!shardable) {
+      waves.push_back({std::move(t)});
+      continue;
+    }
+    std::vector<std::vector<std::string>> shards(n);
+    for (std::string& p : t.paths) shards[std::hash<std::string>()(p) % n].push_back(std::move(p));
+    std::vector<Transfer> wave;
+    for (auto& shard : shards) {
+      if (!shard.empty()) wave.push_back(BuildTransfer(t.kind, std::move(shard), options_.target));
+    }
+    waves.push_back(std::move(wave));
+  }
+  return waves;
+}
+
 void Lane::RunNext() {
   Batch& b = *batch_;
-  if (b.next == b.transfers.size()) return FinishBatch();
-  Spawn(b.transfers[b.next], [this](ChildExit e) { OnExit(e, false, nullptr); });
+  if (b.wave == b.waves.size()) return FinishBatch();
+  b.failures.clear();
+  b.running = b.waves[b.wave].size();
+  for (size_t i = 0; i < b.waves[b.wave].size(); ++i) {
+    Spawn(b.waves[b.wave][i], [this, i](ChildExit e) { OnWaveExit(i, e); });
+  }
+}
+
+std::pair<Classified, std::string> Lane::Judge(const ChildExit& e) {
+  Classified c = Classify(e);
+  const std::string detail = Explain(e.stderr_tail);
+  std::string message = detail.empty() ? c.reason : c.reason + ": " + detail;
+  std::lock_guard lock(mu_);
+  (c.outcome == Outcome::kDelivered ? status_.transfers_ok : status_.transfers_failed)++;
+  return {std::move(c), std::move(message)};
+}
+
+void Lane::OnWaveExit(size_t index, const ChildExit& e) {
+  Batch& b = *batch_;
+  auto [c, message] = Judge(e);
+  if (c.outcome == Outcome::kDelivered) {
+    b.bytes += ParseBytesSent(e.stdout_tail);
+  } else {
+    b.failures.push_back({std::move(c), std::move(message), index});
+  }
+  if (--b.running == 0) EndWave();
+}
+
+void Lane::EndWave() {
+  Batch& b = *batch_;
+  if (b.failures.empty()) {
+    ++b.wave;
+    return RunNext();
+  }
+  // The worst outcome decides: blocked, then transient, then partial.
+  auto rank = [](Outcome o) { return o == Outcome::kBlocked ? 3 : o == Outcome::kPartial ? 1 : 2; };
+  // Copied: Fail() ends the batch, and the failures with it.
+  const WaveFailure worst = *std::max_element(
+      b.failures.begin(), b.failures.end(), [&](const WaveFailure& x, const WaveFailure& y) {
+        return rank(x.classified.outcome) < rank(y.classified.outcome);
+      });
+  const auto& wave = b.waves[b.wave];
+  if (worst.classified.outcome == Outcome::kPartial && !b.full_sync &&
+      status().failures_in_a_row + 1 >= options_.partial_attempts) {
+    // The same batch failed again: find the entries that fail on their own.
+    spdlog::warn("target {}: isolating the entries that fail ({})", options_.target.name,
+                 worst.message);
+    b.isolating_kind = wave.front().kind;
+    b.isolate.clear();
+    for (const WaveFailure& f : b.failures) {
+      const std::vector<std::string>& paths = wave[f.transfer].paths;
+      if (paths.empty()) return Fail(f.classified, f.message);
+      auto mid = paths.begin() + static_cast<std::ptrdiff_t>(paths.size() / 2);
+      b.isolate.emplace_back(paths.begin(), mid);
+      b.isolate.emplace_back(mid, paths.end());
+    }
+    std::erase_if(b.isolate, [](const auto& half) { return half.empty(); });
+    return RunIsolation();
+  }
+  Fail(worst.classified, worst.message);
+}
+
+void Lane::RunIsolation() {
+  Batch& b = *batch_;
+  if (b.isolate.empty()) {
+    ++b.wave;
+    return RunNext();
+  }
+  auto paths = std::make_shared<std::vector<std::string>>(std::move(b.isolate.front()));
+  b.isolate.pop_front();
+  Spawn(BuildTransfer(b.isolating_kind, *paths, options_.target),
+        [this, paths](ChildExit e) { OnIsolationExit(e, *paths); });
+}
+
+void Lane::OnIsolationExit(const ChildExit& e, const std::vector<std::string>& paths) {
+  Batch& b = *batch_;
+  auto [c, message] = Judge(e);
+  if (c.outcome == Outcome::kDelivered) {
+    b.bytes += ParseBytesSent(e.stdout_tail);
+  } else if (c.outcome == Outcome::kPartial) {
+    if (paths.size() == 1) {
+      AddDeadLetter(paths.front(), message);
+    } else {
+      auto mid = paths.begin() + static_cast<std::ptrdiff_t>(paths.size() / 2);
+      b.isolate.emplace_front(mid, paths.end());
+      b.isolate.emplace_front(paths.begin(), mid);
+    }
+  } else {
+    return Fail(c, message);  // the target itself failed meanwhile: retry the batch
+  }
+  RunIsolation();
 }
 
 Classified Lane::Classify(const ChildExit& e) const {
@@ -210,59 +321,6 @@ Classified Lane::Classify(const ChildExit& e) const {
                      : ClassifyRsyncExit(e.exit_code, e.signal, e.stderr_tail);
   if (e.stopped_idle) c.reason = "stopped after no progress for too long; " + c.reason;
   return c;
-}
-
-void Lane::OnExit(const ChildExit& e, bool isolating, const std::vector<std::string>* paths) {
-  Batch& b = *batch_;
-  Classified c = Classify(e);
-  const std::string detail = Explain(e.stderr_tail);
-  const std::string message = detail.empty() ? c.reason : c.reason + ": " + detail;
-  {
-    std::lock_guard lock(mu_);
-    (c.outcome == Outcome::kDelivered ? status_.transfers_ok : status_.transfers_failed)++;
-  }
-  if (c.outcome == Outcome::kDelivered) {
-    b.bytes += ParseBytesSent(e.stdout_tail);
-    if (isolating) return RunIsolation();
-    ++b.next;
-    return RunNext();
-  }
-  if (c.outcome == Outcome::kPartial && isolating) {
-    if (paths->size() == 1) {
-      AddDeadLetter(paths->front(), message);
-    } else {
-      auto mid = paths->begin() + static_cast<std::ptrdiff_t>(paths->size() / 2);
-      b.isolate.emplace_front(mid, paths->end());
-      b.isolate.emplace_front(paths->begin(), mid);
-    }
-    return RunIsolation();
-  }
-  if (c.outcome == Outcome::kPartial && !b.full_sync && !b.transfers[b.next].paths.empty() &&
-      status().failures_in_a_row + 1 >= options_.partial_attempts) {
-    // The same batch failed again: find the entries that fail on their own.
-    spdlog::warn("target {}: isolating the entries that fail ({})", options_.target.name, message);
-    const Transfer& failed = b.transfers[b.next];
-    b.isolating_kind = failed.kind;
-    b.isolate.assign(1, failed.paths);
-    if (failed.paths.size() > 1) {
-      auto mid = failed.paths.begin() + static_cast<std::ptrdiff_t>(failed.paths.size() / 2);
-      b.isolate.assign({{failed.paths.begin(), mid}, {mid, failed.paths.end()}});
-    }
-    return RunIsolation();
-  }
-  Fail(c, message);
-}
-
-void Lane::RunIsolation() {
-  Batch& b = *batch_;
-  if (b.isolate.empty()) {
-    ++b.next;
-    return RunNext();
-  }
-  auto paths = std::make_shared<std::vector<std::string>>(std::move(b.isolate.front()));
-  b.isolate.pop_front();
-  Spawn(BuildTransfer(b.isolating_kind, *paths, options_.target),
-        [this, paths](ChildExit e) { OnExit(e, true, paths.get()); });
 }
 
 void Lane::AddDeadLetter(const std::string& path, const std::string& error) {
@@ -309,7 +367,7 @@ void Lane::FinishBatch() {
   SchedulePoll(0);
 }
 
-void Lane::Fail(const Classified& c, const std::string& message) {
+void Lane::Fail(Classified c, std::string message) {
   batch_.reset();
   int failures;
   {

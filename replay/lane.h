@@ -47,6 +47,10 @@ struct LaneOptions {
   int64_t dead_letter_retry_ns = 3'600'000'000'000;
   int64_t idle_poll_ns = 1'000'000'000;  // looks for events even without Notify()
   int partial_attempts = 2;              // failures of one batch before bisecting it
+  // Transfers run at once for one kind of a batch. Above 1 each run's paths
+  // are sharded by a hash of the path, so a path always goes through one
+  // shard and keeps its order (kinds still run one after another).
+  int parallel = 1;
 };
 
 enum class LaneState { kStarting, kOk, kCatchingUp, kRetrying, kBlocked, kFullSync };
@@ -73,10 +77,19 @@ class Lane {
   const std::string& name() const { return options_.target.name; }
 
  private:
+  // What failed in the wave that just ended.
+  struct WaveFailure {
+    Classified classified;
+    std::string message;
+    size_t transfer;  // index in the wave
+  };
   struct Batch {
     std::vector<Event> events;
-    std::vector<Transfer> transfers;
-    size_t next = 0;
+    // Transfers in waves: a wave's transfers run at once, waves in order.
+    std::vector<std::vector<Transfer>> waves;
+    size_t wave = 0;
+    size_t running = 0;  // children of the current wave still running
+    std::vector<WaveFailure> failures;
     uint64_t upto = 0;  // the cursor after this batch
     bool full_sync = false;
     uint64_t bytes = 0;
@@ -90,11 +103,18 @@ class Lane {
   // Local targets: renames the plan's moves in place, so moved data is not
   // sent again (ssh and daemon targets get the data sent).
   void ApplyMoves(Plan* plan);
+  // Splits each run into `parallel` shards, one wave per run.
+  std::vector<std::vector<Transfer>> Waves(std::vector<Transfer> transfers) const;
   void RunNext();
+  void OnWaveExit(size_t index, const ChildExit& exit);
+  void EndWave();
   void RunIsolation();
-  void OnExit(const ChildExit& exit, bool isolating, const std::vector<std::string>* paths);
+  void OnIsolationExit(const ChildExit& exit, const std::vector<std::string>& paths);
+  // Counts the transfer in the stats; returns its classification and message.
+  std::pair<Classified, std::string> Judge(const ChildExit& exit);
   void FinishBatch();
-  void Fail(const Classified& c, const std::string& message);
+  // By value: it ends the batch, which may own what the caller passes.
+  void Fail(Classified c, std::string message);
   void AddDeadLetter(const std::string& path, const std::string& error);
   void RetryDeadLetters();
   Classified Classify(const ChildExit& exit) const;

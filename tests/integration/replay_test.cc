@@ -71,6 +71,15 @@ TEST(ReplayTest, LocalTargetCarriesTheWorkload) {
   Workload(h, {dst});
 }
 
+TEST(ReplayTest, FourParallelTransfersCarryTheWorkload) {
+  ReplayHarness h;
+  h.watch().Start();
+  const std::string dst = h.Scratch("dst");
+  std::filesystem::create_directories(dst);
+  h.AddLane(ReplayHarness::Local("mirror", dst), /*partial_attempts=*/2, /*parallel=*/4);
+  Workload(h, {dst});
+}
+
 TEST(ReplayTest, RenamedDirectoryIsNotSentAgainToALocalTarget) {
   ReplayHarness h;
   h.watch().Start();

@@ -30,13 +30,14 @@ class ReplayHarness {
   std::string Scratch(const std::string& name) { return watch_.Outside(name); }
 
   // Adds a lane to `settings.url` (source and destination filled in).
-  Lane& AddLane(TargetSettings settings, int partial_attempts = 2) {
+  Lane& AddLane(TargetSettings settings, int partial_attempts = 2, int parallel = 1) {
     settings.source = watch_.src();
     LaneOptions o{.target = std::move(settings), .destination = watch_.dest()};
     o.retry_min_ns = 100'000'000;  // tests should not wait minutes for a retry
     o.retry_max_ns = 1'000'000'000;
     o.idle_poll_ns = 50'000'000;
     o.partial_attempts = partial_attempts;
+    o.parallel = parallel;
     lanes_.push_back(std::make_unique<Lane>(std::move(o), &journal(), &worker_));
     Lane* lane = lanes_.back().get();
     worker_.Post([lane] { lane->Start(); });

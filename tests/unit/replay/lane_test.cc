@@ -30,8 +30,9 @@ class LaneTest : public ::testing::Test {
     dest_ = *journal_->DestinationId("www");
   }
 
-  void MakeLane(uint32_t destination = 0) {
+  void MakeLane(uint32_t destination = 0, int parallel = 1) {
     LaneOptions o;
+    o.parallel = parallel;
     o.target = {.name = "backup", .source = "/src", .url = *ParseTargetUrl("/dst")};
     o.destination = destination ? destination : dest_;
     o.batch_delay_ns = 20 * kMs;
@@ -207,6 +208,62 @@ TEST_F(LaneTest, PartialBatchIsBisectedToExactlyThePoisonedEntries) {
   EXPECT_EQ(exec_.child().input, std::string("./p5\0", 5));
   exec_.Finish(0);
   EXPECT_TRUE(journal_->ListDeadLetters("backup")->empty());
+}
+
+TEST_F(LaneTest, ParallelShardsRunAtOnceAndKeepEachPathInOneShard) {
+  ASSERT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
+  MakeLane(0, /*parallel=*/4);
+  lane_->Start();
+  std::vector<std::string> paths;
+  for (int i = 0; i < 40; ++i) paths.push_back("f" + std::to_string(i));
+  Files(paths);
+  Files({"f3"});  // a second event for f3: still one shard, one send
+  clock_.Advance(20 * kMs);
+  lane_->Notify();
+  exec_.RunDue();
+  std::vector<SpawnRequest> wave;
+  while (exec_.has_child()) wave.push_back(exec_.Finish(0));
+  ASSERT_GE(wave.size(), 2u);
+  ASSERT_LE(wave.size(), 4u);
+  std::string all;
+  for (const SpawnRequest& r : wave) all += r.input;
+  for (const std::string& p : paths) {
+    const std::string entry = "./" + p + std::string(1, '\0');
+    size_t first = all.find(entry);
+    ASSERT_NE(first, std::string::npos) << p;
+    EXPECT_EQ(all.find(entry, first + 1), std::string::npos) << p << " sent twice";
+  }
+  EXPECT_EQ(Cursor(), 41u);
+}
+
+TEST_F(LaneTest, ParallelPartialIsolatesOnlyTheFailingShard) {
+  ASSERT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
+  MakeLane(0, /*parallel=*/4);
+  lane_->Start();
+  std::vector<std::string> paths;
+  for (int i = 0; i < 40; ++i) paths.push_back("f" + std::to_string(i));
+  Files(paths);
+  clock_.Advance(20 * kMs);
+  lane_->Notify();
+  exec_.RunDue();
+  auto run_all = [&] {
+    int runs = 0;
+    while (exec_.has_child()) {
+      bool bad = exec_.child().input.find("./f17" + std::string(1, '\0')) != std::string::npos;
+      exec_.Finish(bad ? 23 : 0, bad ? "rsync: send_files failed to open \"f17\"\n" : "");
+      ++runs;
+    }
+    return runs;
+  };
+  run_all();  // first failure: the whole batch is retried later
+  EXPECT_EQ(Cursor(), 0u);
+  clock_.Advance(lane_->status().next_attempt_ns - clock_.MonotonicNanos());
+  exec_.RunDue();
+  run_all();
+  auto dead = journal_->ListDeadLetters("backup");
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].event.path, "f17");
+  EXPECT_EQ(Cursor(), 40u);
 }
 
 TEST_F(LaneTest, ExpiredCursorGetsAFullSync) {

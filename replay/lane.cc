@@ -119,6 +119,11 @@ void Lane::Poll() {
   Status valid = journal_->CheckCursor(**cursor);
   if (!valid.ok()) return StartFullSync(head, valid.message());
 
+  if (!options_.target.password_file.empty()) {
+    // rsync would fail every run with a bare "exit 1": say why, once, up front.
+    Status s = CheckPasswordFile(options_.target.password_file);
+    if (!s.ok()) return Fail({Outcome::kBlocked, s.message()}, s.message());
+  }
   Batch batch;
   auto reader = journal_->NewReader(
       {.from_seq = (*cursor)->seq + 1, .to_seq = head, .destination = options_.destination});

@@ -1,5 +1,8 @@
 #include "replay/target.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <charconv>
 
 namespace ferry {
@@ -113,6 +116,19 @@ Result<TargetUrl> ParseTargetUrl(std::string_view url) {
   if (t.kind != TargetUrl::Kind::kLocal && t.host.empty()) return Bad(url, "no host");
   if (t.kind == TargetUrl::Kind::kRsyncDaemon && t.module.empty()) return Bad(url, "no module");
   return parsed;
+}
+
+Status CheckPasswordFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "password file", path);
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument("password file " + path + " is not a file");
+  if ((st.st_mode & 07) != 0) {
+    return Status::InvalidArgument(
+        "password file " + path + " is accessible by others, so rsync refuses it; run: chmod 600 " +
+        path);
+  }
+  return Status::Ok();
 }
 
 std::string TargetUrl::RsyncDestination() const {

@@ -1,8 +1,13 @@
 #include "replay/transfer.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+
+#include "tests/lib/temp_dir.h"
 
 namespace ferry {
 namespace {
@@ -49,6 +54,21 @@ TEST(TargetUrlTest, RejectsWithTheFormsShown) {
     EXPECT_TRUE(u.error().IsInvalidArgument());
     EXPECT_NE(u.error().message().find("expected /abs/dir"), std::string::npos) << bad;
   }
+}
+
+TEST(TargetUrlTest, PasswordFileReadableByOthersIsRefusedWithTheFix) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("pass");
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("s3cret\n", f);
+  fclose(f);
+  chmod(path.c_str(), 0644);
+  Status s = CheckPasswordFile(path);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("chmod 600 " + path), std::string::npos) << s.ToString();
+  chmod(path.c_str(), 0600);
+  EXPECT_TRUE(CheckPasswordFile(path).ok());
+  EXPECT_TRUE(CheckPasswordFile(path + ".missing").IsNotFound());
 }
 
 TargetSettings Settings(std::string_view url) {

@@ -133,8 +133,7 @@ int Creates(long files) {
 int Rewrites() {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   for (int f = 0; f < 100; ++f) h.watch().Write("f" + std::to_string(f), "v0");
   Lane& lane = h.AddLane(ReplayHarness::Local("mirror", dst));
   if (!h.Converge({dst})) return 1;
@@ -157,8 +156,7 @@ int Rewrites() {
 int Rename(long mib, bool daemon_target) {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   h.watch().Mkdir("data");
   const std::string mb(1 << 20, 'r');
   for (long i = 0; i < mib; ++i) h.watch().Write("data/" + std::to_string(i), mb);

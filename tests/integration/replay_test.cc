@@ -65,8 +65,7 @@ void Workload(ReplayHarness& h, const std::vector<std::string>& targets) {
 TEST(ReplayTest, LocalTargetCarriesTheWorkload) {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   h.AddLane(ReplayHarness::Local("mirror", dst));
   Workload(h, {dst});
 }
@@ -74,8 +73,7 @@ TEST(ReplayTest, LocalTargetCarriesTheWorkload) {
 TEST(ReplayTest, FourParallelTransfersCarryTheWorkload) {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   h.AddLane(ReplayHarness::Local("mirror", dst), /*partial_attempts=*/2, /*parallel=*/4);
   Workload(h, {dst});
 }
@@ -83,8 +81,7 @@ TEST(ReplayTest, FourParallelTransfersCarryTheWorkload) {
 TEST(ReplayTest, RenamedDirectoryIsNotSentAgainToALocalTarget) {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   h.watch().Mkdir("data");
   for (int i = 0; i < 20; ++i)
     h.watch().Write("data/" + std::to_string(i), std::string(1 << 20, 'r'));
@@ -118,8 +115,7 @@ TEST(ReplayTest, RenamedDirectoryIsCopiedOnTheRsyncDaemonNotSentAgain) {
 TEST(ReplayTest, TenThousandCreatesToALocalTarget) {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   h.AddLane(ReplayHarness::Local("mirror", dst));
   ASSERT_TRUE(h.Converge({dst}));
   for (int d = 0; d < 10; ++d) {
@@ -188,8 +184,7 @@ TEST(ReplayTest, SshTarget) {
   SshServer sshd(h.Scratch("sshd"));
   if (!sshd.Start()) GTEST_SKIP() << "no usable sshd (install openssh-server)";
   h.watch().Start();
-  const std::string dst = h.Scratch("ssh-dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("ssh-dst");
   TargetSettings t = ReplayHarness::Local("remote", "/unused");
   t.url = *ParseTargetUrl("127.0.0.1:" + dst);
   t.ssh_options = sshd.ClientOptions();
@@ -212,8 +207,7 @@ bool MakeImmutable(const std::string& path, bool on) {
 TEST(ReplayTest, OnePoisonedPathIsOneDeadLetterAndTheRestIsDelivered) {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   h.AddLane(ReplayHarness::Local("mirror", dst));
   for (int i = 0; i < 20; ++i) h.watch().Write("f" + std::to_string(i), "v1");
   ASSERT_TRUE(h.Converge({dst}));
@@ -255,8 +249,11 @@ TEST(ReplayTest, CommandTargetGetsKindAndPathRecordsOnStdin) {
   t.url = *ParseTargetUrl("exec:" + script);
   h.AddLane(t);
   ASSERT_TRUE(h.Converge({}));
+  const uint64_t base = h.journal().LastSeq();
   h.watch().Write("a b", "1");
   h.watch().Write("new\nline", "2");
+  // No tree to compare: wait until both are journaled, then until delivered.
+  ASSERT_TRUE(h.watch().PumpUntil([](auto& ev) { return ev.size() >= 2; }, base));
   ASSERT_TRUE(h.Converge({}));
   std::ifstream in(out, std::ios::binary);
   std::stringstream got;
@@ -290,8 +287,7 @@ std::vector<pid_t> ChildrenNamed(const std::string& comm) {
 TEST(ReplayTest, RsyncKilledMidTransferIsRetriedAndLeavesNoTempFiles) {
   ReplayHarness h;
   h.watch().Start();
-  const std::string dst = h.Scratch("dst");
-  std::filesystem::create_directories(dst);
+  const std::string dst = h.TargetDir("dst");
   TargetSettings t = ReplayHarness::Local("mirror", dst);
   t.rsync_args = {"-a", "--bwlimit=2000"};  // 2 MB/s: an 8 MB file takes seconds
   h.AddLane(t);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ class ReplayHarness {
   WatchHarness& watch() { return watch_; }
   Journal& journal() { return watch_.journal(); }
   std::string Scratch(const std::string& name) { return watch_.Outside(name); }
+  // A new empty directory outside the source, for a local target.
+  std::string TargetDir(const std::string& name) {
+    std::string dir = Scratch(name);
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
 
   // Adds a lane to `settings.url` (source and destination filled in).
   Lane& AddLane(TargetSettings settings, int partial_attempts = 2, int parallel = 1) {

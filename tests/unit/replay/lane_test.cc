@@ -58,6 +58,17 @@ class LaneTest : public ::testing::Test {
 
   uint64_t Cursor() { return (*journal_->GetCursor("backup"))->seq; }
 
+  // A lane with 4 parallel transfers and 40 modified files f0..f39 journaled.
+  std::vector<std::string> StartParallelLaneWith40Files() {
+    EXPECT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
+    MakeLane(0, /*parallel=*/4);
+    lane_->Start();
+    std::vector<std::string> paths;
+    for (int i = 0; i < 40; ++i) paths.push_back("f" + std::to_string(i));
+    Files(paths);
+    return paths;
+  }
+
   TempDir tmp_;
   FakeClock clock_;
   FakeExecutor exec_;
@@ -211,12 +222,7 @@ TEST_F(LaneTest, PartialBatchIsBisectedToExactlyThePoisonedEntries) {
 }
 
 TEST_F(LaneTest, ParallelShardsRunAtOnceAndKeepEachPathInOneShard) {
-  ASSERT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
-  MakeLane(0, /*parallel=*/4);
-  lane_->Start();
-  std::vector<std::string> paths;
-  for (int i = 0; i < 40; ++i) paths.push_back("f" + std::to_string(i));
-  Files(paths);
+  std::vector<std::string> paths = StartParallelLaneWith40Files();
   Files({"f3"});  // a second event for f3: still one shard, one send
   clock_.Advance(20 * kMs);
   lane_->Notify();
@@ -237,12 +243,7 @@ TEST_F(LaneTest, ParallelShardsRunAtOnceAndKeepEachPathInOneShard) {
 }
 
 TEST_F(LaneTest, ParallelPartialIsolatesOnlyTheFailingShard) {
-  ASSERT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
-  MakeLane(0, /*parallel=*/4);
-  lane_->Start();
-  std::vector<std::string> paths;
-  for (int i = 0; i < 40; ++i) paths.push_back("f" + std::to_string(i));
-  Files(paths);
+  std::vector<std::string> paths = StartParallelLaneWith40Files();
   clock_.Advance(20 * kMs);
   lane_->Notify();
   exec_.RunDue();

@@ -1,0 +1,410 @@
+#include "daemon/config.h"
+
+#include <sys/stat.h>
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/parsers.hpp>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/units.h"
+
+namespace ferry {
+namespace {
+
+namespace po = boost::program_options;
+
+const std::map<std::string, std::set<std::string>>& Keys() {
+  static const std::map<std::string, std::set<std::string>> keys = {
+      {"journal", {"dir", "sync", "retention", "max_size"}},
+      {"replay", {"workers", "batch_delay", "retry_max", "dead_letter_retry"}},
+      {"control", {"socket"}},
+      {"destination",
+       {"source", "events", "exclude", "exclude_regex", "ignore_temp_files", "full_sync_every",
+        "rsync_args"}},
+      {"target", {"destination", "url", "password_file", "timeout", "ssh_options", "parallel"}},
+  };
+  return keys;
+}
+
+// Options ferry sets itself; an operator's rsync_args must not change them.
+const std::set<std::string>& ReservedRsyncArgs() {
+  static const std::set<std::string> reserved = {"--delete",
+                                                 "--delete-missing-args",
+                                                 "--files-from",
+                                                 "--from0",
+                                                 "-0",
+                                                 "--remove-source-files",
+                                                 "--ignore-times",
+                                                 "-I",
+                                                 "-e",
+                                                 "--rsh",
+                                                 "--recursive",
+                                                 "-r",
+                                                 "--dry-run",
+                                                 "-n",
+                                                 "--password-file",
+                                                 "--timeout",
+                                                 "--contimeout",
+                                                 "--copy-links",
+                                                 "-L",
+                                                 "--stats"};
+  return reserved;
+}
+
+std::vector<std::string> Words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One "section.key = value" line as Boost read it, with where it was.
+struct Entry {
+  std::string section;  // "journal", "destination.www"
+  std::string kind;     // "journal", "destination"
+  std::string name;     // "www" for named sections
+  std::string key;
+  std::string value;
+  int line = 0;
+};
+
+class Parser {
+ public:
+  Parser(const std::string& text, const std::string& path) : text_(text), path_(path) {}
+
+  Result<Config> Run() {
+    FERRY_RETURN_IF_ERROR(ScanLines());
+    std::istringstream in(text_);
+    std::vector<po::option> options;
+    try {
+      po::options_description none;
+      options = po::parse_config_file(in, none, /*allow_unregistered=*/true).options;
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(path_ + ": " + e.what());
+    }
+    std::map<std::string, int> seen;  // occurrences so far of each full key
+    std::vector<Entry> entries;
+    for (const po::option& o : options) {
+      const std::string& full = o.string_key;
+      size_t dot = full.rfind('.');
+      Entry e;
+      e.section = full.substr(0, dot);
+      e.key = full.substr(dot + 1);
+      e.value = o.value.empty() ? "" : o.value.front();
+      const auto& lines = lines_[full];
+      int n = seen[full]++;
+      e.line = n < static_cast<int>(lines.size()) ? lines[n] : 0;
+      size_t sdot = e.section.find('.');
+      e.kind = e.section.substr(0, sdot);
+      if (sdot != std::string::npos) e.name = e.section.substr(sdot + 1);
+      entries.push_back(std::move(e));
+    }
+    for (const Entry& e : entries) FERRY_RETURN_IF_ERROR(Apply(e));
+    return Finish();
+  }
+
+ private:
+  Status At(int line, const std::string& section, const std::string& key,
+            const std::string& what) const {
+    std::string where =
+        path_ + (line > 0 ? ":" + std::to_string(line) : "") + ": [" + section + "]";
+    if (!key.empty()) where += " " + key;
+    return Status::InvalidArgument(where + ": " + what);
+  }
+  Status At(const Entry& e, const std::string& what) const {
+    return At(e.line, e.section, e.key, what);
+  }
+
+  // Records the line of every key and checks the section headers.
+  Status ScanLines() {
+    std::istringstream in(text_);
+    std::string line, section;
+    for (int n = 1; std::getline(in, line); ++n) {
+      std::string s = line.substr(0, line.find('#'));
+      size_t a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
+      if (a == std::string::npos) continue;
+      s = s.substr(a, b - a + 1);
+      if (s.front() == '[') {
+        if (s.back() != ']') return At(n, s, "", "a section header needs a closing ']'");
+        section = s.substr(1, s.size() - 2);
+        size_t dot = section.find('.');
+        std::string kind = section.substr(0, dot);
+        if (!Keys().count(kind)) {
+          return At(n, section, "",
+                    "unknown section; allowed: [journal], [replay], [control], "
+                    "[destination.NAME], [target.NAME]");
+        }
+        const bool named = kind == "destination" || kind == "target";
+        if (named != (dot != std::string::npos)) {
+          return At(n, section, "",
+                    named ? "needs a name: [" + kind + ".NAME]" : "takes no name: [" + kind + "]");
+        }
+        if (named && !ValidName(section.substr(dot + 1))) {
+          return At(n, section, "", "the name may use letters, digits, '_', '-' and '.'");
+        }
+        if (!seen_sections_.insert(section).second) {
+          return At(n, section, "", "appears twice; merge the two sections");
+        }
+        continue;
+      }
+      size_t eq = s.find('=');
+      if (eq == std::string::npos) return At(n, section, s, "expected 'key = value'");
+      std::string key = s.substr(0, eq);
+      key = key.substr(0, key.find_last_not_of(" \t") + 1);
+      if (section.empty()) return At(n, "", key, "every key belongs in a section");
+      lines_[section + "." + key].push_back(n);
+    }
+    return Status::Ok();
+  }
+
+  DestinationConfig& Destination(const std::string& name) {
+    for (auto& d : config_.destinations) {
+      if (d.name == name) return d;
+    }
+    config_.destinations.push_back({.name = name});
+    return config_.destinations.back();
+  }
+  TargetConfig& Target(const std::string& name) {
+    for (auto& t : config_.targets) {
+      if (t.name == name) return t;
+    }
+    config_.targets.push_back({.name = name});
+    target_lines_[name] = 0;
+    return config_.targets.back();
+  }
+
+  Status Duration(const Entry& e, int64_t* out) {
+    auto d = ParseDuration(e.value);
+    if (!d) return At(e, d.error().message());
+    *out = *d;
+    return Status::Ok();
+  }
+
+  Status Apply(const Entry& e) {
+    const auto& allowed = Keys().at(e.kind);
+    if (!allowed.count(e.key)) {
+      std::string list;
+      for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
+      return At(e, "unknown key; allowed here: " + list);
+    }
+    const bool repeatable = e.key == "exclude" || e.key == "exclude_regex";
+    if (!repeatable && lines_[e.section + "." + e.key].size() > 1 &&
+        e.line != lines_[e.section + "." + e.key].front()) {
+      return At(e, "given twice; only exclude and exclude_regex repeat");
+    }
+    if (e.kind == "journal") {
+      if (e.key == "dir") {
+        if (e.value.empty() || e.value.front() != '/') return At(e, "must be an absolute path");
+        config_.journal_dir = e.value;
+      } else if (e.key == "sync") {
+        auto m = ParseSyncMode(e.value);
+        if (!m) return At(e, "'" + e.value + "' is not a sync mode; allowed: group, always, off");
+        config_.sync = *m;
+      } else if (e.key == "retention") {
+        return Duration(e, &config_.retention_ns);
+      } else if (e.key == "max_size") {
+        auto s = ParseSize(e.value);
+        if (!s) return At(e, s.error().message());
+        config_.max_size = *s;
+      }
+    } else if (e.kind == "replay") {
+      if (e.key == "workers") {
+        int n = 0;
+        if (!(std::istringstream(e.value) >> n) || n < 1 || n > 64 ||
+            std::to_string(n) != e.value) {
+          return At(e, "'" + e.value + "' is not a worker count; allowed: 1 to 64");
+        }
+        config_.workers = n;
+      } else if (e.key == "batch_delay") {
+        return Duration(e, &config_.batch_delay_ns);
+      } else if (e.key == "retry_max") {
+        return Duration(e, &config_.retry_max_ns);
+      } else if (e.key == "dead_letter_retry") {
+        return Duration(e, &config_.dead_letter_retry_ns);
+      }
+    } else if (e.kind == "control") {
+      if (e.value.empty() || e.value.front() != '/') return At(e, "must be an absolute path");
+      config_.socket = e.value;
+    } else if (e.kind == "destination") {
+      return ApplyDestination(e, Destination(e.name));
+    } else {
+      return ApplyTarget(e, Target(e.name));
+    }
+    return Status::Ok();
+  }
+
+  Status ApplyDestination(const Entry& e, DestinationConfig& d) {
+    if (e.key == "source") {
+      struct stat st;
+      if (e.value.empty() || e.value.front() != '/') return At(e, "must be an absolute path");
+      if (stat(e.value.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return At(e, e.value + " is not a directory");
+      }
+      d.source = e.value;
+      while (d.source.size() > 1 && d.source.back() == '/') d.source.pop_back();
+    } else if (e.key == "events") {
+      auto ev = ParseEventSelection(e.value);
+      if (!ev) return At(e, ev.error().message());
+      d.events = *ev;
+    } else if (e.key == "exclude") {
+      d.filter.exclude.push_back(e.value);
+    } else if (e.key == "exclude_regex") {
+      d.filter.exclude_regex.push_back(e.value);
+    } else if (e.key == "ignore_temp_files") {
+      if (e.value != "true" && e.value != "false") return At(e, "allowed: true, false");
+      d.filter.ignore_temp_files = e.value == "true";
+    } else if (e.key == "full_sync_every") {
+      return Duration(e, &d.full_sync_every_ns);
+    } else if (e.key == "rsync_args") {
+      d.rsync_args = Words(e.value);
+      for (const std::string& w : d.rsync_args) {
+        std::string opt = w.substr(0, w.find('='));
+        if (w.empty() || w.front() != '-') {
+          return At(e, "'" + w + "' is not an option; only options (starting with '-') go here");
+        }
+        if (ReservedRsyncArgs().count(opt)) {
+          return At(e, "'" + opt + "' is set by ferry itself and may not be given here");
+        }
+      }
+    }
+    if (auto f = Filter::Create(d.filter); !f) return At(e, f.error().message());
+    return Status::Ok();
+  }
+
+  Status ApplyTarget(const Entry& e, TargetConfig& t) {
+    if (e.key == "destination") {
+      t.destination = e.value;
+    } else if (e.key == "url") {
+      auto u = ParseTargetUrl(e.value);
+      if (!u) return At(e, u.error().message());
+      t.url = *u;
+      target_lines_[t.name] = e.line;
+    } else if (e.key == "password_file") {
+      Status s = CheckPasswordFile(e.value);
+      if (!s.ok()) return At(e, s.message());
+      t.password_file = e.value;
+    } else if (e.key == "timeout") {
+      FERRY_RETURN_IF_ERROR(Duration(e, &t.timeout_ns));
+      if (t.timeout_ns < 1'000'000'000) return At(e, "must be at least 1s");
+    } else if (e.key == "ssh_options") {
+      t.ssh_options = Words(e.value);
+    } else if (e.key == "parallel") {
+      int n = 0;
+      if (!(std::istringstream(e.value) >> n) || n < 1 || n > 32 || std::to_string(n) != e.value) {
+        return At(e, "'" + e.value + "' is not a transfer count; allowed: 1 to 32");
+      }
+      t.parallel = n;
+    }
+    return Status::Ok();
+  }
+
+  Status Missing(const std::string& section, const std::string& key) const {
+    return At(0, section, key, "is required");
+  }
+
+  Result<Config> Finish() {
+    if (config_.journal_dir.empty()) return Missing("journal", "dir");
+    if (config_.destinations.empty()) {
+      return Status::InvalidArgument(path_ +
+                                     ": no [destination.NAME] section; ferry has nothing "
+                                     "to replicate");
+    }
+    for (const auto& d : config_.destinations) {
+      if (d.source.empty()) return Missing("destination." + d.name, "source");
+    }
+    for (auto& t : config_.targets) {
+      const std::string section = "target." + t.name;
+      if (t.destination.empty()) return Missing(section, "destination");
+      if (t.url.url.empty()) return Missing(section, "url");
+      bool known = false;
+      std::string names;
+      for (const auto& d : config_.destinations) {
+        known = known || d.name == t.destination;
+        names += (names.empty() ? "" : ", ") + d.name;
+      }
+      if (!known) {
+        auto it = lines_.find(section + ".destination");
+        return At(it == lines_.end() ? 0 : it->second.front(), section, "destination",
+                  "'" + t.destination + "' is not a destination; defined: " + names);
+      }
+      if (t.url.kind == TargetUrl::Kind::kRsyncDaemon && t.password_file.empty() &&
+          !t.url.user.empty()) {
+        return At(target_lines_[t.name], section, "password_file",
+                  "is required for an rsync daemon URL with a user (" + t.url.url + ")");
+      }
+    }
+    config_.path = path_;
+    return std::move(config_);
+  }
+
+  const std::string& text_;
+  std::string path_;
+  Config config_;
+  std::map<std::string, std::vector<int>> lines_;  // "section.key" -> lines, in order
+  std::set<std::string> seen_sections_;
+  std::map<std::string, int> target_lines_;  // target name -> line of its url
+};
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& text, const std::string& path) {
+  return Parser(text, path).Run();
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ErrnoStatus(errno, "read config", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+std::string DescribeConfig(const Config& c) {
+  std::ostringstream o;
+  o << "# resolved from " << c.path << "\n[journal]\ndir = " << c.journal_dir
+    << "\nsync = " << SyncModeName(c.sync) << "\nretention = " << FormatDuration(c.retention_ns)
+    << "\nmax_size = " << FormatSize(c.max_size) << "\n\n[replay]\nworkers = " << c.workers
+    << "\nbatch_delay = " << FormatDuration(c.batch_delay_ns)
+    << "\nretry_max = " << FormatDuration(c.retry_max_ns)
+    << "\ndead_letter_retry = " << FormatDuration(c.dead_letter_retry_ns)
+    << "\n\n[control]\nsocket = " << c.socket << "\n";
+  for (const auto& d : c.destinations) {
+    o << "\n[destination." << d.name << "]\nsource = " << d.source
+      << "\nevents = " << EventSelectionString(d.events) << "\n";
+    for (const auto& x : d.filter.exclude) o << "exclude = " << x << "\n";
+    for (const auto& x : d.filter.exclude_regex) o << "exclude_regex = " << x << "\n";
+    o << "ignore_temp_files = " << (d.filter.ignore_temp_files ? "true" : "false")
+      << "\nfull_sync_every = " << FormatDuration(d.full_sync_every_ns) << "\nrsync_args =";
+    for (const auto& a : d.rsync_args) o << " " << a;
+    o << "\n";
+  }
+  for (const auto& t : c.targets) {
+    o << "\n[target." << t.name << "]\ndestination = " << t.destination << "\nurl = " << t.url.url
+      << "  # " << TargetKindName(t.url.kind) << "\n";
+    if (!t.password_file.empty()) o << "password_file = " << t.password_file << "\n";
+    o << "timeout = " << FormatDuration(t.timeout_ns) << "\n";
+    if (!t.ssh_options.empty()) {
+      o << "ssh_options =";
+      for (const auto& w : t.ssh_options) o << " " << w;
+      o << "\n";
+    }
+    o << "parallel = " << t.parallel << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace ferry

@@ -1,0 +1,74 @@
+// ferry.conf: the INI file ferryd reads (parsed with Boost.Program_options).
+//
+//   [journal]        dir (required), sync, retention, max_size
+//   [replay]         workers, batch_delay, retry_max, dead_letter_retry
+//   [control]        socket
+//   [destination.N]  source (required), events, exclude*, exclude_regex*,
+//                    ignore_temp_files, full_sync_every, rsync_args
+//   [target.N]       destination (required), url (required), password_file,
+//                    timeout, ssh_options, parallel
+// (* repeatable). Names after the dot: letters, digits, '_', '-', '.'. '#'
+// starts a comment anywhere on a line, so a pattern cannot contain '#';
+// write [#] instead.
+//
+// Every problem is one line naming the file, the line, the key, what is
+// wrong and what is allowed; ferryd exits with EX_CONFIG (78) on it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "daemon/watch_options.h"
+#include "journal/filter.h"
+#include "journal/journal.h"
+#include "replay/target.h"
+
+namespace ferry {
+
+inline constexpr int kExConfig = 78;
+
+struct DestinationConfig {
+  std::string name;
+  std::string source;
+  uint32_t events = kDefaultEvents;
+  FilterSpec filter;
+  int64_t full_sync_every_ns = 0;  // 0: never
+  std::vector<std::string> rsync_args = {"-a"};
+};
+
+struct TargetConfig {
+  std::string name;
+  std::string destination;
+  TargetUrl url;
+  std::string password_file;
+  int64_t timeout_ns = 100'000'000'000;
+  std::vector<std::string> ssh_options;
+  int parallel = 1;
+};
+
+struct Config {
+  std::string path;
+  std::string journal_dir;
+  SyncMode sync = SyncMode::kGroup;
+  int64_t retention_ns = 7LL * 86'400'000'000'000;
+  uint64_t max_size = 8ULL << 30;
+  int workers = 2;
+  int64_t batch_delay_ns = 20'000'000;
+  int64_t retry_max_ns = 300'000'000'000;
+  int64_t dead_letter_retry_ns = 3'600'000'000'000;
+  std::string socket = "/run/ferry/ferryd.sock";
+  std::vector<DestinationConfig> destinations;
+  std::vector<TargetConfig> targets;
+};
+
+// Reads and checks `path`. InvalidArgument with the one-line message above.
+Result<Config> LoadConfig(const std::string& path);
+// The same for text already read (`path` only names it in messages).
+Result<Config> ParseConfig(const std::string& text, const std::string& path);
+// The resolved settings, every default filled in, as ferry.conf text.
+std::string DescribeConfig(const Config& config);
+
+}  // namespace ferry

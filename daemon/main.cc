@@ -1,0 +1,141 @@
+// ferryd: replicates directory trees in real time with guaranteed delivery.
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "daemon/config.h"
+#include "daemon/ferryd.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int kExUsage = 64;
+constexpr int kExSoftware = 70;
+constexpr char kVersion[] = "ferryd 0.1.0";
+
+// The quick mode, like lsyncd's -rsync SRC TARGET: one destination "default".
+ferry::Result<ferry::Config> QuickConfig(const std::string& source,
+                                         const std::vector<std::string>& targets,
+                                         const std::string& journal) {
+  std::error_code ec;
+  auto abs = [&](const std::string& p) { return std::filesystem::absolute(p, ec).string(); };
+  std::string text = "[journal]\ndir = " + abs(journal) +
+                     "\n[destination.default]\nsource = " + abs(source) + "\n";
+  for (size_t i = 0; i < targets.size(); ++i) {
+    std::string url = targets[i];
+    if (!url.empty() && url.front() != '/' && url.find(':') == std::string::npos) url = abs(url);
+    text +=
+        "[target.target" + std::to_string(i + 1) + "]\ndestination = default\nurl = " + url + "\n";
+  }
+  return ferry::ParseConfig(text, "(command line)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, log_level, source, journal;
+  std::vector<std::string> targets;
+  po::options_description opts(
+      "Usage: ferryd [--config FILE] [--check-config]\n"
+      "       ferryd --source DIR --target URL [--target URL2] --journal DIR\n\n"
+      "ferryd watches directory trees, journals every change durably and replicates\n"
+      "them to rsync targets (local dir, rsync://host/module, user@host:path).\n"
+      "Targets that are down keep their changes on disk; nothing is lost on restart.\n\n"
+      "Options");
+  opts.add_options()("help,h", "show this help and exit")("version", "print the version and exit")(
+      "config,c", po::value(&config_path)->default_value("/etc/ferry/ferry.conf"),
+      "the configuration file (see conf/ferry.conf)")(
+      "check-config", "validate the configuration, print the resolved settings, exit")(
+      "log-level", po::value(&log_level)->default_value("info"),
+      "trace, debug, info, warn, error or critical")("source", po::value(&source),
+                                                     "quick mode: the directory to replicate")(
+      "target", po::value(&targets), "quick mode: a target URL (repeatable)")(
+      "journal", po::value(&journal), "quick mode: the journal directory");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "ferryd: " << e.what() << "\n(see ferryd --help)\n";
+    return kExUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\nExit status: 0 on a clean stop, 64 bad usage, 78 bad configuration.\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << kVersion << "\n";
+    return 0;
+  }
+  auto level = spdlog::level::from_str(log_level);
+  if (level == spdlog::level::off && log_level != "off") {
+    std::cerr << "ferryd: --log-level " << log_level
+              << " is unknown; use trace, debug, info, warn, error or critical\n";
+    return kExUsage;
+  }
+  spdlog::set_level(level);
+
+  const bool quick = vm.count("source") || vm.count("target") || vm.count("journal");
+  if (quick && (source.empty() || targets.empty() || journal.empty())) {
+    std::cerr << "ferryd: quick mode needs --source DIR, --journal DIR and at least one --target "
+                 "URL\n";
+    return kExUsage;
+  }
+  auto config = quick ? QuickConfig(source, targets, journal) : ferry::LoadConfig(config_path);
+  if (!config) {
+    std::cerr << "ferryd: " << config.error().message() << "\n";
+    return ferry::kExConfig;
+  }
+  if (vm.count("check-config")) {
+    std::cout << ferry::DescribeConfig(*config);
+    return 0;
+  }
+
+  // Signals arrive through a signalfd polled by the main loop; nothing runs
+  // in a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by every thread started below
+  int sfd = signalfd(-1, &signals, SFD_CLOEXEC);
+
+  try {
+    ferry::Ferryd daemon(std::move(*config));
+    ferry::Status started = daemon.Start();
+    if (!started.ok()) {
+      spdlog::critical("cannot start: {}", started.ToString());
+      return kExSoftware;
+    }
+    spdlog::info("ready");
+    pollfd pfd{sfd, POLLIN, 0};
+    while (!daemon.stopped()) {
+      if (poll(&pfd, 1, 200) > 0) {
+        signalfd_siginfo info;
+        if (read(sfd, &info, sizeof info) == sizeof info) {
+          if (info.ssi_signo == SIGHUP) {
+            spdlog::info("SIGHUP: retrying the directories the watch limit left unwatched");
+            daemon.Retry();
+          } else {
+            spdlog::info("{}: stopping; pending changes stay in the journal",
+                         strsignal(static_cast<int>(info.ssi_signo)));
+            daemon.Stop();
+          }
+        }
+      }
+      daemon.Maintain();
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("stopping on an unexpected error: {}", e.what());
+    return kExSoftware;
+  }
+  spdlog::info("stopped cleanly");
+  return 0;
+}

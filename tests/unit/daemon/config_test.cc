@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <utility>
 
 #include "tests/lib/temp_dir.h"
 
@@ -186,6 +188,25 @@ TEST_F(ConfigTest, EveryBrokenConfigNamesFileLineKeyAndWhatIsAllowed) {
     EXPECT_EQ(msg.substr(0, b.expected.size()), b.expected) << "for: " << b.line;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
   }
+}
+
+TEST_F(ConfigTest, TheShippedExampleParses) {
+  // conf/ferry.conf, with its source and password file pointed at real ones.
+  std::ifstream in(std::string(PROJECT_SOURCE_DIR) + "/conf/ferry.conf");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string conf = text.str();
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"source = /var/www", "source = " + tmp_.Sub("www")},
+        {"password_file = /etc/rsync.pass", "password_file = " + tmp_.Sub("pass")}}) {
+    size_t at = conf.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    conf.replace(at, from.size(), to);
+  }
+  auto c = Parse(conf);
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->targets.size(), 2u);
+  EXPECT_EQ(c->destinations[0].filter.exclude_regex, std::vector<std::string>{"^logs/.*\\.gz$"});
 }
 
 TEST_F(ConfigTest, NoDestinationIsAnError) {

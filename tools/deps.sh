@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build pkg-config dpkg-dev
   librocksdb-dev liburing-dev libboost-program-options-dev libspdlog-dev
   libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev

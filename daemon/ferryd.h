@@ -40,6 +40,8 @@ class Ferryd {
   bool stopped() const { return stop_; }
   void Retry();  // SIGHUP: retry watches the inotify limit refused
   bool ready() const { return ready_; }
+  size_t destinations() const { return destinations_.size(); }
+  size_t targets() const { return lanes_.size(); }
 
  private:
   struct Destination {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -115,6 +116,9 @@ int main(int argc, char** argv) {
       return kExSoftware;
     }
     spdlog::info("ready");
+    // systemd (Type=notify) learns that watching and replaying have begun.
+    sd_notifyf(0, "READY=1\nSTATUS=watching %zu destination(s), replaying to %zu target(s)",
+               daemon.destinations(), daemon.targets());
     pollfd pfd{sfd, POLLIN, 0};
     while (!daemon.stopped()) {
       if (poll(&pfd, 1, 200) > 0) {
@@ -126,6 +130,7 @@ int main(int argc, char** argv) {
           } else {
             spdlog::info("{}: stopping; pending changes stay in the journal",
                          strsignal(static_cast<int>(info.ssi_signo)));
+            sd_notify(0, "STOPPING=1\nSTATUS=stopping; pending changes stay in the journal");
             daemon.Stop();
           }
         }

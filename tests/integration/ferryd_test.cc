@@ -1,11 +1,16 @@
 // The real ferryd binary, end to end: started on a temp config with a local
 // target and a loopback rsync daemon target, stopped with SIGTERM and SIGKILL.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -124,6 +129,36 @@ TEST_F(FerrydTest, ChangesWhileStoppedAndAfterKillNineAreReplicated) {
     StartFerryd();
     ASSERT_TRUE(Converged()) << "round " << round;
   }
+}
+
+TEST_F(FerrydTest, TellsSystemdWhenReadyAndWhenStopping) {
+  const std::string path = tmp_.Sub("notify.sock");
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  WriteConfig();
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);  // what systemd gives a Type=notify service
+  StartFerryd();
+  unsetenv("NOTIFY_SOCKET");
+  auto receive = [&] {
+    pollfd p{fd, POLLIN, 0};
+    char buf[512] = {};
+    if (poll(&p, 1, 20'000) <= 0) return std::string();
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  };
+  std::string ready = receive();
+  EXPECT_NE(ready.find("READY=1"), std::string::npos) << ready;
+  EXPECT_NE(ready.find("STATUS=watching 1 destination(s), replaying to 2 target(s)"),
+            std::string::npos)
+      << ready;
+  kill(pid_, SIGTERM);
+  EXPECT_NE(receive().find("STOPPING=1"), std::string::npos);
+  int status = StopFerryd(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  close(fd);
 }
 
 TEST_F(FerrydTest, BrokenConfigExitsWith78AndOneLine) {

@@ -19,8 +19,9 @@ namespace po = boost::program_options;
 const std::map<std::string, std::set<std::string>>& Keys() {
   static const std::map<std::string, std::set<std::string>> keys = {
       {"journal", {"dir", "sync", "retention", "max_size"}},
-      {"replay", {"workers", "batch_delay", "retry_max", "dead_letter_retry"}},
-      {"control", {"socket"}},
+      {"replay", {"workers", "batch_delay", "retry_max", "dead_letter_retry", "shutdown_grace"}},
+      {"control", {"socket", "mode"}},
+      {"log", {"file", "max_size", "max_files"}},
       {"destination",
        {"source", "events", "exclude", "exclude_regex", "ignore_temp_files", "full_sync_every",
         "rsync_args"}},
@@ -145,7 +146,7 @@ class Parser {
         std::string kind = section.substr(0, dot);
         if (!Keys().count(kind)) {
           return At(n, section, "",
-                    "unknown section; allowed: [journal], [replay], [control], "
+                    "unknown section; allowed: [journal], [replay], [control], [log], "
                     "[destination.NAME], [target.NAME]");
         }
         const bool named = kind == "destination" || kind == "target";
@@ -235,14 +236,63 @@ class Parser {
         return Duration(e, &config_.retry_max_ns);
       } else if (e.key == "dead_letter_retry") {
         return Duration(e, &config_.dead_letter_retry_ns);
+      } else if (e.key == "shutdown_grace") {
+        return Duration(e, &config_.shutdown_grace_ns);
       }
     } else if (e.kind == "control") {
-      if (e.value.empty() || e.value.front() != '/') return At(e, "must be an absolute path");
-      config_.socket = e.value;
+      return ApplyControl(e);
+    } else if (e.kind == "log") {
+      return ApplyLog(e);
     } else if (e.kind == "destination") {
       return ApplyDestination(e, Destination(e.name));
     } else {
       return ApplyTarget(e, Target(e.name));
+    }
+    return Status::Ok();
+  }
+
+  Status ApplyControl(const Entry& e) {
+    if (e.key == "socket") {
+      if (e.value.empty() || e.value.front() != '/') return At(e, "must be an absolute path");
+      config_.socket = e.value;
+      return Status::Ok();
+    }
+    // mode: octal permission bits of the socket file.
+    size_t used = 0;
+    unsigned long mode = 0;
+    try {
+      mode = std::stoul(e.value, &used, 8);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != e.value.size() || e.value.size() > 4 || mode > 0777 ||
+        (mode & 0600) != 0600) {
+      return At(e, "'" + e.value +
+                       "' is not a socket mode; give octal permission bits that include "
+                       "0600, e.g. 0600 (owner only) or 0660 (and ferryd's group)");
+    }
+    config_.socket_mode = static_cast<uint32_t>(mode);
+    return Status::Ok();
+  }
+
+  Status ApplyLog(const Entry& e) {
+    if (e.key == "file") {
+      if (!e.value.empty() && e.value.front() != '/') {
+        return At(e, "must be an absolute path (or empty: log to stderr)");
+      }
+      config_.log_file = e.value;
+    } else if (e.key == "max_size") {
+      auto s = ParseSize(e.value);
+      if (!s || *s < 4096) {
+        return At(e, s ? "must be at least 4K" : s.error().message());
+      }
+      config_.log_max_size = *s;
+    } else if (e.key == "max_files") {
+      int n = 0;
+      if (!(std::istringstream(e.value) >> n) || n < 1 || n > 100 || std::to_string(n) != e.value) {
+        return At(e, "'" + e.value + "' is not a file count; allowed: 1 to 100");
+      }
+      config_.log_max_files = n;
     }
     return Status::Ok();
   }
@@ -371,40 +421,6 @@ Result<Config> LoadConfig(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return ParseConfig(text.str(), path);
-}
-
-std::string DescribeConfig(const Config& c) {
-  std::ostringstream o;
-  o << "# resolved from " << c.path << "\n[journal]\ndir = " << c.journal_dir
-    << "\nsync = " << SyncModeName(c.sync) << "\nretention = " << FormatDuration(c.retention_ns)
-    << "\nmax_size = " << FormatSize(c.max_size) << "\n\n[replay]\nworkers = " << c.workers
-    << "\nbatch_delay = " << FormatDuration(c.batch_delay_ns)
-    << "\nretry_max = " << FormatDuration(c.retry_max_ns)
-    << "\ndead_letter_retry = " << FormatDuration(c.dead_letter_retry_ns)
-    << "\n\n[control]\nsocket = " << c.socket << "\n";
-  for (const auto& d : c.destinations) {
-    o << "\n[destination." << d.name << "]\nsource = " << d.source
-      << "\nevents = " << EventSelectionString(d.events) << "\n";
-    for (const auto& x : d.filter.exclude) o << "exclude = " << x << "\n";
-    for (const auto& x : d.filter.exclude_regex) o << "exclude_regex = " << x << "\n";
-    o << "ignore_temp_files = " << (d.filter.ignore_temp_files ? "true" : "false")
-      << "\nfull_sync_every = " << FormatDuration(d.full_sync_every_ns) << "\nrsync_args =";
-    for (const auto& a : d.rsync_args) o << " " << a;
-    o << "\n";
-  }
-  for (const auto& t : c.targets) {
-    o << "\n[target." << t.name << "]\ndestination = " << t.destination << "\nurl = " << t.url.url
-      << "  # " << TargetKindName(t.url.kind) << "\n";
-    if (!t.password_file.empty()) o << "password_file = " << t.password_file << "\n";
-    o << "timeout = " << FormatDuration(t.timeout_ns) << "\n";
-    if (!t.ssh_options.empty()) {
-      o << "ssh_options =";
-      for (const auto& w : t.ssh_options) o << " " << w;
-      o << "\n";
-    }
-    o << "parallel = " << t.parallel << "\n";
-  }
-  return o.str();
 }
 
 }  // namespace ferry

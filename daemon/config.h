@@ -1,8 +1,10 @@
 // ferry.conf: the INI file ferryd reads (parsed with Boost.Program_options).
 //
 //   [journal]        dir (required), sync, retention, max_size
-//   [replay]         workers, batch_delay, retry_max, dead_letter_retry
-//   [control]        socket
+//   [replay]         workers, batch_delay, retry_max, dead_letter_retry,
+//                    shutdown_grace
+//   [control]        socket, mode
+//   [log]            file, max_size, max_files
 //   [destination.N]  source (required), events, exclude*, exclude_regex*,
 //                    ignore_temp_files, full_sync_every, rsync_args
 //   [target.N]       destination (required), url (required), password_file,
@@ -59,7 +61,13 @@ struct Config {
   int64_t batch_delay_ns = 20'000'000;
   int64_t retry_max_ns = 300'000'000'000;
   int64_t dead_letter_retry_ns = 3'600'000'000'000;
+  // At a stop, running transfers get this long to finish before SIGTERM.
+  int64_t shutdown_grace_ns = 10'000'000'000;
   std::string socket = "/run/ferry/ferryd.sock";
+  uint32_t socket_mode = 0600;
+  std::string log_file;  // empty: stderr (journald under systemd)
+  uint64_t log_max_size = 100ULL << 20;
+  int log_max_files = 5;
   std::vector<DestinationConfig> destinations;
   std::vector<TargetConfig> targets;
 };

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace ferry {
@@ -9,11 +10,42 @@ namespace ferry {
 Ferryd::Ferryd(Config config) : config_(std::move(config)) {}
 
 Ferryd::~Ferryd() {
+  control_.reset();  // no requests while shutting down
   Stop();
-  for (auto& d : destinations_) {
+  std::vector<Destination*> ds;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& d : destinations_) ds.push_back(d.get());
+  }
+  for (Destination* d : ds) {
     if (d->thread.joinable()) d->thread.join();
   }
+  DrainLanes();
   for (auto& w : workers_) w->Stop();  // before the lanes they drive go away
+}
+
+void Ferryd::DrainLanes() {
+  std::vector<Lane*> lanes;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& t : targets_) lanes.push_back(t->lane.get());
+    for (auto& l : retired_lanes_) lanes.push_back(l.get());
+  }
+  for (Lane* l : lanes) l->Stop();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(config_.shutdown_grace_ns);
+  auto busy = [&] {
+    return std::count_if(lanes.begin(), lanes.end(), [](Lane* l) { return !l->status().stopped; });
+  };
+  while (busy() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (const auto n = busy(); n > 0) {
+    spdlog::warn(
+        "shutdown_grace ({} s) is over: stopping the transfers of {} target(s); their batches "
+        "go again after the next start",
+        config_.shutdown_grace_ns / 1'000'000'000, n);
+  }
 }
 
 LaneOptions Ferryd::LaneFor(const TargetConfig& t, const Destination& d) const {
@@ -35,6 +67,7 @@ LaneOptions Ferryd::LaneFor(const TargetConfig& t, const Destination& d) const {
 }
 
 Status Ferryd::Start() {
+  started_ns_ = SystemClock::Default()->WallNanos();
   auto journal = Journal::Open({.dir = config_.journal_dir, .sync = config_.sync});
   if (!journal) return journal.error();
   journal_ = std::move(*journal);
@@ -45,66 +78,146 @@ Status Ferryd::Start() {
     workers_.push_back(std::make_unique<UringWorker>());
     FERRY_RETURN_IF_ERROR(workers_.back()->Start());
   }
+  std::lock_guard lock(mu_);
   for (const DestinationConfig& dc : config_.destinations) {
-    auto d = std::make_unique<Destination>();
-    d->config = dc;
-    auto id = journal_->DestinationId(dc.name);
-    if (!id) return id.error();
-    d->id = *id;
-    auto filter = Filter::Create(dc.filter);
-    if (!filter) return filter.error().WithContext("destination " + dc.name);
-    auto watcher = Watcher::Create({.name = dc.name,
-                                    .destination = d->id,
-                                    .root = dc.source,
-                                    .filter = *filter,
-                                    .events = dc.events},
-                                   journal_.get());
-    if (!watcher) return watcher.error();
-    d->watcher = std::move(*watcher);
-    auto start = std::chrono::steady_clock::now();
-    auto stats = d->watcher->Start();
-    if (!stats) return stats.error().WithContext("destination " + dc.name);
-    spdlog::info(
-        "destination {}: {} watching {} directories; reconciled {} entries in {:.2f} s: {} new, "
-        "{} changed, {} gone{}",
-        dc.name, dc.source, d->watcher->status().watches, stats->entries,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-        stats->created, stats->modified + stats->attrib, stats->deleted,
-        stats->first_sync ? " (first start: full sync)" : "");
-    d->reader = std::make_unique<InotifyReader>(d->watcher->fd());
-    FERRY_RETURN_IF_ERROR(d->reader->Start());
-    destinations_.push_back(std::move(d));
+    FERRY_RETURN_IF_ERROR(AddDestination(dc));
   }
-  size_t next_worker = 0;
-  for (const TargetConfig& t : config_.targets) {
-    for (auto& d : destinations_) {
-      if (d->config.name != t.destination) continue;
-      UringWorker* worker = workers_[next_worker++ % workers_.size()].get();
-      lanes_.push_back(std::make_unique<Lane>(LaneFor(t, *d), journal_.get(), worker));
-      Lane* lane = lanes_.back().get();
-      d->lanes.push_back(lane);
-      worker->Post([lane] { lane->Start(); });
-      spdlog::info("target {}: {} ({}) for destination {}", t.name, t.url.url,
-                   TargetKindName(t.url.kind), d->config.name);
-    }
-  }
-  for (auto& d : destinations_) {
-    Destination* raw = d.get();
-    d->thread = std::thread([this, raw] { WatchLoop(raw); });
-  }
+  for (const TargetConfig& t : config_.targets) FERRY_RETURN_IF_ERROR(AddTarget(t));
+  auto control = ControlServer::Start({.path = config_.socket, .mode = config_.socket_mode},
+                                      [this](const nlohmann::json& r) { return HandleControl(r); });
+  if (!control) return control.error().WithContext("control socket");
+  control_ = std::move(*control);
   ready_ = true;
   return Status::Ok();
 }
 
+Status Ferryd::AddDestination(const DestinationConfig& dc) {
+  auto d = std::make_unique<Destination>();
+  d->config = dc;
+  auto id = journal_->DestinationId(dc.name);
+  if (!id) return id.error();
+  d->id = *id;
+  auto filter = Filter::Create(dc.filter);
+  if (!filter) return filter.error().WithContext("destination " + dc.name);
+  auto watcher = Watcher::Create({.name = dc.name,
+                                  .destination = d->id,
+                                  .root = dc.source,
+                                  .filter = *filter,
+                                  .events = dc.events},
+                                 journal_.get());
+  if (!watcher) return watcher.error();
+  d->watcher = std::move(*watcher);
+  auto start = std::chrono::steady_clock::now();
+  auto stats = d->watcher->Start();
+  if (!stats) return stats.error().WithContext("destination " + dc.name);
+  spdlog::info(
+      "destination {}: {} watching {} directories; reconciled {} entries in {:.2f} s: {} new, "
+      "{} changed, {} gone{}",
+      dc.name, dc.source, d->watcher->status().watches, stats->entries,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+      stats->created, stats->modified + stats->attrib, stats->deleted,
+      stats->first_sync ? " (first start: full sync)" : "");
+  d->reader = std::make_unique<InotifyReader>(d->watcher->fd());
+  FERRY_RETURN_IF_ERROR(d->reader->Start());
+  d->next_full_sync =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(dc.full_sync_every_ns);
+  Destination* raw = d.get();
+  destinations_.push_back(std::move(d));
+  raw->thread = std::thread([this, raw] { WatchLoop(raw); });
+  return Status::Ok();
+}
+
+void Ferryd::RemoveDestination(const std::string& name) {
+  std::vector<std::string> names;
+  for (auto& t : targets_) {
+    if (t->config.destination == name) names.push_back(t->config.name);
+  }
+  for (const std::string& t : names) RemoveTarget(t, /*forget=*/true);
+  auto it = std::find_if(destinations_.begin(), destinations_.end(),
+                         [&](const auto& d) { return d->config.name == name; });
+  if (it == destinations_.end()) return;
+  (*it)->stop = true;
+  if ((*it)->thread.joinable()) (*it)->thread.join();
+  spdlog::info("destination {}: stopped watching {}", name, (*it)->config.source);
+  destinations_.erase(it);
+}
+
+Status Ferryd::AddTarget(const TargetConfig& t) {
+  Destination* d = FindDestination(t.destination);
+  if (!d) return Status::InvalidArgument("target " + t.name + ": no destination " + t.destination);
+  UringWorker* worker = workers_[next_worker_++ % workers_.size()].get();
+  auto target = std::make_unique<Target>();
+  target->config = t;
+  target->destination = d;
+  target->lane = std::make_unique<Lane>(LaneFor(t, *d), journal_.get(), worker);
+  Lane* lane = target->lane.get();
+  {
+    std::lock_guard lock(d->lanes_mu);
+    d->lanes.push_back(lane);
+  }
+  targets_.push_back(std::move(target));
+  worker->Post([lane] { lane->Start(); });
+  spdlog::info("target {}: {} ({}) for destination {}", t.name, t.url.url,
+               TargetKindName(t.url.kind), d->config.name);
+  return Status::Ok();
+}
+
+void Ferryd::RemoveTarget(const std::string& name, bool forget) {
+  auto it = std::find_if(targets_.begin(), targets_.end(),
+                         [&](const auto& t) { return t->config.name == name; });
+  if (it == targets_.end()) return;
+  Lane* lane = (*it)->lane.get();
+  {
+    Destination* d = (*it)->destination;
+    std::lock_guard lock(d->lanes_mu);
+    std::erase(d->lanes, lane);
+  }
+  lane->Stop();
+  retired_lanes_.push_back(std::move((*it)->lane));
+  targets_.erase(it);
+  if (forget) {
+    // A running transfer may still advance the cursor; the lane is stopped
+    // before anything else can, and a re-added target starts over anyway.
+    Status s = journal_->DeleteTarget(name);
+    if (!s.ok()) spdlog::error("target {}: forgetting it: {}", name, s.ToString());
+  }
+  spdlog::info("target {}: removed{}", name, forget ? " (cursor and dead letters forgotten)" : "");
+}
+
+Ferryd::Destination* Ferryd::FindDestination(const std::string& name) {
+  for (auto& d : destinations_) {
+    if (d->config.name == name) return d.get();
+  }
+  return nullptr;
+}
+
+Ferryd::Target* Ferryd::FindTarget(const std::string& name) {
+  for (auto& t : targets_) {
+    if (t->config.name == name) return t.get();
+  }
+  return nullptr;
+}
+
+size_t Ferryd::destinations() const {
+  std::lock_guard lock(mu_);
+  return destinations_.size();
+}
+
+size_t Ferryd::targets() const {
+  std::lock_guard lock(mu_);
+  return targets_.size();
+}
+
 void Ferryd::WatchLoop(Destination* d) {
   try {
-    while (!stop_) {
+    while (!stop_ && !d->stop) {
       auto records = d->reader->Take(100);
       Status s = d->watcher->Process(records);
       if (s.ok() && d->retry.exchange(false)) s = d->watcher->Retry();
       if (s.ok()) s = d->watcher->Tick();
       if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
       if (!records.empty()) {
+        std::lock_guard lock(d->lanes_mu);
         for (Lane* lane : d->lanes) lane->Notify();
       }
     }
@@ -120,8 +233,19 @@ void Ferryd::WatchLoop(Destination* d) {
 }
 
 void Ferryd::Maintain() {
-  if (std::chrono::steady_clock::now() < next_trim_) return;
-  next_trim_ = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& d : destinations_) {
+      if (d->config.full_sync_every_ns <= 0 || now < d->next_full_sync) continue;
+      d->next_full_sync = now + std::chrono::nanoseconds(d->config.full_sync_every_ns);
+      spdlog::info("destination {}: periodic full sync (full_sync_every)", d->config.name);
+      std::lock_guard lanes(d->lanes_mu);
+      for (Lane* lane : d->lanes) lane->Resync();
+    }
+  }
+  if (now < next_trim_) return;
+  next_trim_ = now + std::chrono::minutes(1);
   auto r =
       journal_->Trim({.keep_delivered_ns = config_.retention_ns, .max_bytes = config_.max_size});
   if (!r) {
@@ -141,6 +265,7 @@ void Ferryd::Maintain() {
 
 void Ferryd::Stop() { stop_ = true; }
 void Ferryd::Retry() {
+  std::lock_guard lock(mu_);
   for (auto& d : destinations_) d->retry = true;
 }
 

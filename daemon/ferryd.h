@@ -1,23 +1,31 @@
 // Ferryd: the running daemon. Wires a Config into watchers (one inotify
-// reader and one processing thread per destination), the journal, and
-// replay lanes on UringWorker threads; trims the journal on a timer.
+// reader and one processing thread per destination), the journal, replay
+// lanes on UringWorker threads, and the control socket.
 //
 // main() calls Maintain() every few hundred ms until stopped() (SIGTERM or
-// SIGINT call Stop()); destroying the Ferryd then shuts down in order: stop
-// reading inotify, journal what was read, let running transfers finish (the
-// workers send SIGTERM, then SIGKILL), close the journal.
-// Nothing pending is lost: it is on disk and goes out after the next start.
+// SIGINT call Stop()); destroying the Ferryd then shuts down in order: close
+// the control socket, stop reading inotify and journal what was read, let
+// running transfers finish for up to [replay] shutdown_grace, then stop them
+// (SIGTERM, then SIGKILL), close the journal. Nothing pending is lost: it is
+// on disk and goes out after the next start.
+//
+// Threading: Start, Maintain and the destructor run on the main thread;
+// Reload, HandleControl and StatusJson on the main or the control thread
+// (a mutex orders them); Stop and Retry on any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/status.h"
 #include "daemon/config.h"
+#include "daemon/control_server.h"
 #include "daemon/inotify_reader.h"
 #include "daemon/watcher.h"
 #include "journal/journal.h"
@@ -32,16 +40,31 @@ class Ferryd {
   ~Ferryd();
 
   // Opens the journal, reconciles every destination, starts watching and
-  // replaying. Errors name what failed; nothing keeps running after one.
+  // replaying, opens the control socket. Errors name what failed; nothing
+  // keeps running after one.
   Status Start();
-  // Periodic work: trims the journal once a minute. Main thread.
+  // Periodic work: trims the journal once a minute, starts the periodic
+  // full syncs (full_sync_every). Main thread.
   void Maintain();
   void Stop();  // any thread
   bool stopped() const { return stop_; }
-  void Retry();  // SIGHUP: retry watches the inotify limit refused
+  void Retry();  // retry watches the inotify limit refused
   bool ready() const { return ready_; }
-  size_t destinations() const { return destinations_.size(); }
-  size_t targets() const { return lanes_.size(); }
+  size_t destinations() const;
+  size_t targets() const;
+
+  // Rereads the config file: added destinations and targets start (a new
+  // target gets a full sync), removed ones stop (a removed target's cursor
+  // and dead letters are forgotten), changed ones restart; unchanged targets
+  // keep running and keep their cursors. Settings that need a restart
+  // ([journal], [control], [log], workers) are reported and left as they
+  // were. The reply says what changed. A broken file changes nothing.
+  Result<nlohmann::json> Reload();
+
+  // The control socket's verbs (control_server.h): status, pause, resume,
+  // rewind, resync, dlq_list, dlq_retry, dlq_drop, reload.
+  nlohmann::json HandleControl(const nlohmann::json& request);
+  nlohmann::json StatusJson();
 
  private:
   struct Destination {
@@ -49,21 +72,51 @@ class Ferryd {
     uint32_t id = 0;
     std::unique_ptr<Watcher> watcher;
     std::unique_ptr<InotifyReader> reader;
-    std::vector<Lane*> lanes;
+    std::mutex lanes_mu;
+    std::vector<Lane*> lanes;  // guarded by lanes_mu: the watch thread notifies them
     std::thread thread;
+    std::atomic<bool> stop{false};   // this destination alone (reload removed it)
     std::atomic<bool> retry{false};  // set by Retry(), taken by the watch loop
+    std::chrono::steady_clock::time_point next_full_sync;
+  };
+  struct Target {
+    TargetConfig config;
+    Destination* destination = nullptr;
+    std::unique_ptr<Lane> lane;
   };
 
+  Status AddDestination(const DestinationConfig& config);
+  void RemoveDestination(const std::string& name);  // its targets first
+  Status AddTarget(const TargetConfig& config);
+  // Stops the lane (what runs finishes or is killed at shutdown); `forget`
+  // also deletes the cursor, stats and dead letters.
+  void RemoveTarget(const std::string& name, bool forget);
+  Destination* FindDestination(const std::string& name);
+  Target* FindTarget(const std::string& name);
   void WatchLoop(Destination* d);
   LaneOptions LaneFor(const TargetConfig& t, const Destination& d) const;
+  // Waits up to the grace period for the lanes to go idle.
+  void DrainLanes();
+
+  // The verbs (ferryd_control.cc); called with mu_ held.
+  nlohmann::json Rewind(Target* t, const nlohmann::json& request);
+  nlohmann::json DeadLetters(const nlohmann::json& request, const std::string& verb);
+  nlohmann::json TargetJson(const Target& t, uint64_t head);
 
   Config config_;
   std::unique_ptr<Journal> journal_;
   std::vector<std::unique_ptr<UringWorker>> workers_;
-  std::vector<std::unique_ptr<Lane>> lanes_;
+  size_t next_worker_ = 0;
+  mutable std::mutex mu_;  // destinations_, targets_, config_ after Start
   std::vector<std::unique_ptr<Destination>> destinations_;
+  std::vector<std::unique_ptr<Target>> targets_;
+  // Lanes of removed targets: their worker's timers still refer to them, so
+  // they live until the workers stop.
+  std::vector<std::unique_ptr<Lane>> retired_lanes_;
+  std::unique_ptr<ControlServer> control_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> ready_{false};
+  int64_t started_ns_ = 0;
   std::chrono::steady_clock::time_point next_trim_ =
       std::chrono::steady_clock::now() + std::chrono::minutes(1);
 };

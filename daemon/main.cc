@@ -1,6 +1,7 @@
 // ferryd: replicates directory trees in real time with guaranteed delivery.
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
@@ -28,8 +29,9 @@ ferry::Result<ferry::Config> QuickConfig(const std::string& source,
                                          const std::string& journal) {
   std::error_code ec;
   auto abs = [&](const std::string& p) { return std::filesystem::absolute(p, ec).string(); };
-  std::string text = "[journal]\ndir = " + abs(journal) +
-                     "\n[destination.default]\nsource = " + abs(source) + "\n";
+  // The control socket lives in the journal directory: no /run/ferry needed.
+  std::string text = "[journal]\ndir = " + abs(journal) + "\n[control]\nsocket = " + abs(journal) +
+                     "/ferryd.sock\n[destination.default]\nsource = " + abs(source) + "\n";
   for (size_t i = 0; i < targets.size(); ++i) {
     std::string url = targets[i];
     if (!url.empty() && url.front() != '/' && url.find(':') == std::string::npos) url = abs(url);
@@ -99,6 +101,19 @@ int main(int argc, char** argv) {
     std::cout << ferry::DescribeConfig(*config);
     return 0;
   }
+  if (!config->log_file.empty()) {
+    try {
+      auto logger = spdlog::rotating_logger_mt("ferryd", config->log_file, config->log_max_size,
+                                               static_cast<size_t>(config->log_max_files));
+      logger->set_level(level);
+      logger->flush_on(spdlog::level::info);
+      spdlog::set_default_logger(logger);
+    } catch (const std::exception& e) {
+      std::cerr << "ferryd: " << config->path << ": [log] file: cannot write " << config->log_file
+                << ": " << e.what() << "\n";
+      return ferry::kExConfig;
+    }
+  }
 
   // Signals arrive through a signalfd polled by the main loop; nothing runs
   // in a signal handler.
@@ -125,8 +140,12 @@ int main(int argc, char** argv) {
         signalfd_siginfo info;
         if (read(sfd, &info, sizeof info) == sizeof info) {
           if (info.ssi_signo == SIGHUP) {
-            spdlog::info("SIGHUP: retrying the directories the watch limit left unwatched");
-            daemon.Retry();
+            spdlog::info("SIGHUP: reloading the configuration");
+            sd_notify(0, "RELOADING=1");
+            auto reloaded = daemon.Reload();  // logs what changed, or why not
+            if (!reloaded && quick) spdlog::info("{}", reloaded.error().message());
+            daemon.Retry();  // and retry what the watch limit left unwatched
+            sd_notify(0, "READY=1");
           } else {
             spdlog::info("{}: stopping; pending changes stay in the journal",
                          strsignal(static_cast<int>(info.ssi_signo)));

@@ -38,6 +38,15 @@ class Reconciler {
         Emit(Event{.destination = o_.destination, .kind = EventKind::kFullSync, .is_dir = true});
       }
     }
+    if (catalog->Valid() && catalog->entry().path.empty()) {
+      catalog->Next();
+    } else {
+      // The root marks the catalog as written: a tree that is empty now is
+      // not a first start next time. (Journals from before it get it here.)
+      batch_.catalog.push_back({.op = CatalogChange::Op::kPut,
+                                .destination = o_.destination,
+                                .state = {.mode = S_IFDIR | 0755}});
+    }
     std::optional<WalkEntry> w = walker.Next();
     while (w || catalog->Valid()) {
       int cmp = !w ? 1 : !catalog->Valid() ? -1 : ComparePaths(w->path, catalog->entry().path);

@@ -47,7 +47,6 @@ bool IsRsyncTemp(std::string_view name) {
 
 std::optional<std::string_view> TempFileFamily(std::string_view name) {
   auto ends = [&](std::string_view s) { return name.size() > s.size() && name.ends_with(s); };
-  if (name == "4913") return "vim write test file";
   if (name.size() > 5 && name[0] == '.' && name[name.size() - 4] == '.' &&
       name.substr(name.size() - 3, 2) == "sw" &&
       ((name.back() >= 'a' && name.back() <= 'p') || name.back() == 'x')) {
@@ -134,7 +133,7 @@ std::vector<std::string> RsyncExcludes(const FilterSpec& spec) {
   if (spec.ignore_temp_files) {
     // rsync's own ".name.XXXXXX" has no exact glob; the receiver never
     // transfers its own temp files anyway.
-    out.insert(out.end(), {".*.sw[a-px]", "4913", "*~", "#*#", ".#*", ".~lock.*#"});
+    out.insert(out.end(), {".*.sw[a-px]", "*~", "#*#", ".#*", ".~lock.*#"});
   }
   return out;
 }

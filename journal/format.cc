@@ -216,6 +216,7 @@ Result<TargetStats> DecodeStats(std::string_view value) {
 }
 
 Status ValidateCatalogChange(const CatalogChange& c) {
+  if (c.op == CatalogChange::Op::kPut && c.path.empty()) return Status::Ok();  // the root
   auto check = [](std::string_view path, const char* name) -> Status {
     if (path.empty() || path.size() > kMaxPathBytes || path.front() == '/' || path.back() == '/' ||
         path.find('\0') != std::string_view::npos) {

@@ -27,6 +27,8 @@
 //                                                    each directory's names in byte order
 //           value := version:u8 (=1) inode:varint64 size:varint64 mtime_ns:fixed64
 //                    ctime_ns:fixed64 mode:varint32 seen_ns:fixed64
+//           The empty path (the key is the destination alone) is the root: it
+//           marks a catalog that was written once, even for an empty tree.
 //
 // meta      "journal_id" -> byte{16}             random, made when the journal is created
 //           "format"     -> version:u8 (=1)      the version of this grammar

@@ -93,6 +93,8 @@ struct AppendBatch {
 
 // Walks one destination's catalog in key order: depth first, each
 // directory's names in byte order (format.h). Same rules as EventReader.
+// The root (empty path) comes first when the catalog has one: it marks a
+// catalog that was written once, so an empty tree is not a first start.
 class CatalogReader {
  public:
   virtual ~CatalogReader() = default;

@@ -53,6 +53,8 @@ std::string_view LaneStateName(LaneState state) {
       return "blocked";
     case LaneState::kFullSync:
       return "full-sync";
+    case LaneState::kPaused:
+      return "paused";
   }
   return "unknown";
 }
@@ -66,7 +68,9 @@ Lane::Lane(LaneOptions options, Journal* journal, Executor* executor)
 
 LaneStatus Lane::status() const {
   std::lock_guard lock(mu_);
-  return status_;
+  LaneStatus s = status_;
+  if (paused_ && !stopping_) s.state = LaneState::kPaused;
+  return s;
 }
 
 void Lane::SetState(LaneState state, std::string error) {
@@ -81,7 +85,97 @@ void Lane::Log(const Status& s) {
 
 void Lane::Start() {
   SchedulePoll(0);
-  executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLetters(); });
+  executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLettersEvery(); });
+}
+
+void Lane::Pause() {
+  std::lock_guard lock(mu_);
+  paused_ = true;
+}
+
+void Lane::Resume() {
+  {
+    std::lock_guard lock(mu_);
+    paused_ = false;
+  }
+  Kick();
+}
+
+void Lane::Kick() {
+  executor_->Post([this] {
+    backoff_until_ = 0;
+    {
+      std::lock_guard lock(mu_);
+      status_.next_attempt_ns = 0;
+    }
+    poll_scheduled_ = false;  // drop a backoff poll: go now
+    ++poll_generation_;
+    SchedulePoll(0);
+  });
+}
+
+void Lane::Rewind(uint64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    rewind_to_ = seq;
+  }
+  Kick();
+}
+
+void Lane::Resync() {
+  {
+    std::lock_guard lock(mu_);
+    resync_requested_ = true;
+  }
+  executor_->Post([this] { SchedulePoll(0); });
+}
+
+void Lane::RetryDeadLettersNow() {
+  executor_->Post([this] { RetryDeadLetters(); });
+}
+
+void Lane::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  executor_->Post([this] { UpdateBusy(); });
+}
+
+void Lane::UpdateBusy() {
+  std::lock_guard lock(mu_);
+  status_.busy = batch_.has_value() || retrying_dead_letters_;
+  status_.stopped = stopping_ && !status_.busy;
+}
+
+bool Lane::ApplyControls() {
+  bool resync;
+  std::optional<uint64_t> rewind;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      status_.stopped = true;
+      return false;
+    }
+    if (paused_) return false;  // Resume() polls again
+    resync = std::exchange(resync_requested_, false);
+    rewind = std::exchange(rewind_to_, std::nullopt);
+  }
+  const std::string& name = options_.target.name;
+  if (rewind) {
+    const uint64_t to = *rewind == 0 ? 0 : *rewind - 1;
+    Status s = journal_->SetCursor(name, options_.destination, to);
+    if (s.ok()) {
+      spdlog::info("target {}: rewound; events from seq {} go again", name, to + 1);
+    } else {
+      Log(s);
+    }
+  }
+  if (resync) {
+    StartFullSync(journal_->LastSeq(), "requested by the operator");
+    return false;
+  }
+  return true;
 }
 
 void Lane::Notify() {
@@ -105,6 +199,7 @@ void Lane::SchedulePoll(int64_t delay_ns) {
 
 void Lane::Poll() {
   if (batch_ || retrying_dead_letters_) return;  // the batch's end polls again
+  if (!ApplyControls()) return;
   const int64_t wait = backoff_until_ - executor_->clock()->MonotonicNanos();
   if (wait > 0) return SchedulePoll(wait);
   const std::string& name = options_.target.name;
@@ -160,6 +255,7 @@ void Lane::Poll() {
            : status().state == LaneState::kStarting        ? LaneState::kOk
                                                            : status().state);
   batch_ = std::move(batch);
+  UpdateBusy();
   RunNext();
 }
 
@@ -191,6 +287,7 @@ void Lane::StartFullSync(uint64_t head, const std::string& why) {
   batch.upto = head;
   batch.waves.push_back({BuildTransfer(Transfer::Kind::kFullSync, {}, options_.target)});
   batch_ = std::move(batch);
+  UpdateBusy();
   RunNext();
 }
 
@@ -358,6 +455,7 @@ void Lane::FinishBatch() {
   const std::string& name = options_.target.name;
   Status s = b.full_sync ? journal_->SetCursor(name, options_.destination, b.upto) : Status::Ok();
   if (s.ok()) s = journal_->AdvanceCursor(name, b.upto, b.events.size(), b.bytes);
+  UpdateBusy();
   if (!s.ok()) {
     Log(s);  // delivered but not recorded: the batch goes again (at least once)
     SchedulePoll(options_.retry_min_ns);
@@ -374,6 +472,7 @@ void Lane::FinishBatch() {
 
 void Lane::Fail(Classified c, std::string message) {
   batch_.reset();
+  UpdateBusy();
   int failures;
   {
     std::lock_guard lock(mu_);
@@ -403,20 +502,39 @@ void Lane::Fail(Classified c, std::string message) {
   SchedulePoll(delay);
 }
 
+void Lane::RetryDeadLettersEvery() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+  }
+  executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLettersEvery(); });
+  RetryDeadLetters();
+}
+
 void Lane::RetryDeadLetters() {
-  executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLetters(); });
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+  }
   if (batch_ || retrying_dead_letters_) return;
   auto letters = journal_->ListDeadLetters(options_.target.name);
   if (!letters) return Log(letters.error());
   if (letters->empty()) return;
   retrying_dead_letters_ = true;
+  UpdateBusy();
   auto queue = std::make_shared<std::deque<DeadLetter>>(letters->begin(), letters->end());
   auto step = std::make_shared<std::function<void()>>();
   // The step holds itself only weakly (a strong self-capture is a cycle that
   // leaks every round); the running child's callback keeps it alive.
   *step = [this, queue, weak_step = std::weak_ptr(step)] {
-    if (queue->empty()) {
+    bool stopping;
+    {
+      std::lock_guard lock(mu_);
+      stopping = stopping_;
+    }
+    if (queue->empty() || stopping) {
       retrying_dead_letters_ = false;
+      UpdateBusy();
       SchedulePoll(0);
       return;
     }

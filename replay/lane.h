@@ -53,7 +53,7 @@ struct LaneOptions {
   int parallel = 1;
 };
 
-enum class LaneState { kStarting, kOk, kCatchingUp, kRetrying, kBlocked, kFullSync };
+enum class LaneState { kStarting, kOk, kCatchingUp, kRetrying, kBlocked, kFullSync, kPaused };
 std::string_view LaneStateName(LaneState state);  // "ok", "catching-up", ...
 
 struct LaneStatus {
@@ -64,6 +64,8 @@ struct LaneStatus {
   uint64_t dead_lettered = 0;  // entries this lane dead-lettered since it started
   int failures_in_a_row = 0;
   int64_t next_attempt_ns = 0;  // backing off until then (monotonic clock); 0 = not
+  bool busy = false;            // a batch, full sync or dead-letter retry is running
+  bool stopped = false;         // Stop() took effect: nothing runs any more
 };
 
 class Lane {
@@ -74,6 +76,21 @@ class Lane {
   void Start();   // executor thread
   void Notify();  // any thread: new events were journaled
   LaneStatus status() const;
+
+  // Operator controls; any thread. Each takes effect on the executor thread
+  // when no batch is in flight (a running batch finishes first), so a
+  // rewind is never overtaken by the cursor advance of an older batch.
+  void Pause();   // no new batches until Resume() (in memory: a restart resumes)
+  void Resume();  // also ends any backoff: the next attempt is now
+  // Delivers every event of the destination from `seq` on again: the cursor
+  // is set to seq - 1. The caller checks that `seq` is still retained.
+  void Rewind(uint64_t seq);
+  void Resync();  // a full sync, then on from the head seen at its start
+  void RetryDeadLettersNow();
+  // Starts nothing new; what runs finishes (or is killed by the worker's
+  // Stop). status().stopped tells when it is idle for good. The lane must
+  // stay alive until its executor has stopped: timers still refer to it.
+  void Stop();
   const std::string& name() const { return options_.target.name; }
 
  private:
@@ -116,7 +133,12 @@ class Lane {
   // By value: it ends the batch, which may own what the caller passes.
   void Fail(Classified c, std::string message);
   void AddDeadLetter(const std::string& path, const std::string& error);
+  void RetryDeadLettersEvery();  // the timer; reschedules itself
   void RetryDeadLetters();
+  // Applies what the controls asked for; true when Poll should go on.
+  bool ApplyControls();
+  void Kick();  // ends a backoff and polls now
+  void UpdateBusy();
   Classified Classify(const ChildExit& exit) const;
   void Spawn(const Transfer& t, std::function<void(ChildExit)> done);
   void SetState(LaneState state, std::string error = {});
@@ -132,6 +154,11 @@ class Lane {
   bool retrying_dead_letters_ = false;
   int64_t backoff_until_ = 0;
   std::mt19937_64 rng_;
+  // Set by the controls (under mu_), applied by ApplyControls.
+  bool paused_ = false;
+  bool stopping_ = false;
+  bool resync_requested_ = false;
+  std::optional<uint64_t> rewind_to_;
 
   mutable std::mutex mu_;
   LaneStatus status_;

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
   g++ cmake ninja-build pkg-config dpkg-dev
   librocksdb-dev liburing-dev libboost-program-options-dev libspdlog-dev
-  libre2-dev libsystemd-dev
+  libre2-dev libsystemd-dev nlohmann-json3-dev libpugixml-dev libcivetweb-dev go-md2man
   libgtest-dev libgmock-dev libbenchmark-dev
   rsync openssh-server openssh-client
 "

@@ -15,94 +15,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "journal/journal.h"
-#include "tests/lib/temp_dir.h"
-#include "tests/lib/test_servers.h"
-#include "tests/lib/tree_compare.h"
+#include "tests/lib/ferryd_fixture.h"
 
 namespace ferry {
 namespace {
 
-using testing::DiffTrees;
-using testing::RsyncDaemon;
-using testing::TempDir;
-
-class FerrydTest : public ::testing::Test {
- protected:
-  FerrydTest() : daemon_(tmp_.Sub("rsyncd"), tmp_.Sub("module")) {
-    std::filesystem::create_directories(src());
-    std::filesystem::create_directories(local());
-  }
-  ~FerrydTest() override { StopFerryd(SIGKILL); }
-
-  std::string src() const { return tmp_.Sub("src"); }
-  std::string local() const { return tmp_.Sub("local"); }
-  std::string module() const { return tmp_.Sub("module"); }
-
-  void WriteConfig() {
-    ASSERT_TRUE(daemon_.Start());
-    std::ofstream(tmp_.Sub("ferry.conf"))
-        << "[journal]\ndir = " << tmp_.Sub("journal") << "\n"
-        << "[replay]\nbatch_delay = 10ms\nretry_max = 1s\n"
-        << "[destination.www]\nsource = " << src() << "\n"
-        << "[target.mirror]\ndestination = www\nurl = " << local() << "\n"
-        << "[target.backup]\ndestination = www\nurl = " << daemon_.url()
-        << "\npassword_file = " << daemon_.PasswordFile("s3cret") << "\n";
-  }
-
-  void StartFerryd() {
-    pid_ =
-        testing::StartProcess({FERRYD, "--config", tmp_.Sub("ferry.conf")}, tmp_.Sub("ferryd.log"));
-    ASSERT_GT(pid_, 0);
-  }
-
-  // Sends `sig` and returns the exit status.
-  int StopFerryd(int sig) {
-    if (pid_ <= 0) return -1;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-
-  // Whether both targets equal the source and every cursor is at the head,
-  // read through a follower as ferryctl will (polled with a deadline).
-  ::testing::AssertionResult Converged(int seconds = 60) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    std::string why;
-    while (std::chrono::steady_clock::now() < deadline) {
-      why = DiffTrees(src(), local());
-      if (why.empty()) why = DiffTrees(src(), module());
-      if (why.empty()) {
-        auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
-        if (j && (*j)->CatchUp().ok()) {
-          bool at_head = true;
-          for (const char* t : {"mirror", "backup"}) {
-            auto c = (*j)->GetCursor(t);
-            at_head = at_head && c && c->has_value() && (*c)->seq >= (*j)->LastSeq();
-          }
-          if (at_head) return ::testing::AssertionSuccess();
-          why = "cursors behind the head";
-        }
-      }
-      usleep(50'000);  // polling the outcome of another process, with a deadline
-    }
-    std::ifstream log(tmp_.Sub("ferryd.log"));
-    std::stringstream text;
-    text << log.rdbuf();
-    return ::testing::AssertionFailure() << why << "\nferryd log:\n" << text.str();
-  }
-
-  void Write(const std::string& rel, const std::string& content) {
-    std::filesystem::create_directories(std::filesystem::path(src() + "/" + rel).parent_path());
-    std::ofstream(src() + "/" + rel) << content;
-  }
-
-  TempDir tmp_;
-  RsyncDaemon daemon_;
-  pid_t pid_ = -1;
-};
+using testing::FerrydTest;
 
 TEST_F(FerrydTest, ReplicatesToLocalAndDaemonTargetsAndStopsCleanly) {
   Write("existing/file", "before start");

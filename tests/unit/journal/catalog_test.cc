@@ -39,14 +39,15 @@ TEST(CatalogTest, EntriesComeBackInDepthFirstByteOrder) {
   TempDir tmp;
   auto j = OpenJournalOrDie(tmp.path());
   AppendBatch b;
-  for (const char* p : {"a-b", "a/x", "a", "a/x/deep", "b", "a/w", "\xff", "a.c"}) {
+  for (const char* p : {"a-b", "a/x", "a", "a/x/deep", "b", "a/w", "\xff", "a.c", ""}) {
     b.catalog.push_back(Put(p, 1));
   }
   b.catalog.push_back(Put("other", 1, /*dest=*/2));
   ASSERT_TRUE(j->Append(std::move(b)));
-  // A depth-first walk that lists each directory's names in byte order.
+  // The root first, then a depth-first walk that lists each directory's
+  // names in byte order.
   EXPECT_EQ(Paths(*j),
-            (std::vector<std::string>{"a", "a/w", "a/x", "a/x/deep", "a-b", "a.c", "b", "\xff"}));
+            (std::vector<std::string>{"", "a", "a/w", "a/x", "a/x/deep", "a-b", "a.c", "b", "\xff"}));
   EXPECT_EQ(Paths(*j, 2), std::vector<std::string>{"other"});
   EXPECT_EQ(**j->GetCatalogEntry(1, "a/x"), State(1));
   EXPECT_FALSE(j->GetCatalogEntry(1, "nope")->has_value());
@@ -107,7 +108,7 @@ TEST(CatalogTest, BadChangesAreRejected) {
   TempDir tmp;
   auto j = OpenJournalOrDie(tmp.path());
   for (CatalogChange c :
-       {Put("", 1), Put("/abs", 1), Put("trailing/", 1), Put(std::string("n\0l", 3), 1),
+       {CatalogChange{.op = CatalogChange::Op::kDelete, .path = ""}, Put("/abs", 1), Put("trailing/", 1), Put(std::string("n\0l", 3), 1),
         CatalogChange{.op = CatalogChange::Op::kMove, .path = "x"}}) {
     AppendBatch b;
     b.catalog.push_back(c);

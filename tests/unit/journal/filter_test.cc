@@ -112,13 +112,13 @@ TEST(FilterTest, BadRulesAreRejectedWithTheRuleNamed) {
 TEST(FilterTest, TempFilesOfEditorsAndRsyncAreSkipped) {
   auto f = Make({});
   for (const char* temp :
-       {".index.html.swp", "dir/.a.swo", ".a.swx", "4913", "notes.txt~", "#draft.org#",
+       {".index.html.swp", "dir/.a.swo", ".a.swx", "notes.txt~", "#draft.org#",
         ".#draft.org", ".~lock.report.odt#", ".data.csv.Xy3k9Q", "sub/.f.aB12cd"}) {
     auto m = f->Explain(temp, false);
     ASSERT_TRUE(m.has_value()) << temp;
     EXPECT_EQ(m->kind, FilterMatch::Kind::kTempFile) << temp;
   }
-  for (const char* kept : {".htaccess", ".bashrc", "#x", ";x", "-x", "swap.swp", "49130",
+  for (const char* kept : {".htaccess", ".bashrc", "#x", ";x", "-x", "swap.swp", "4913", "49130",
                            ".profile.backup", "a.swp.txt", "~", "#", "a#", ".#"}) {
     EXPECT_FALSE(Excluded(*f, kept)) << kept;
   }

@@ -3,79 +3,15 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
-#include "tests/lib/fake_executor.h"
-#include "tests/lib/journal_fixture.h"
-#include "tests/lib/temp_dir.h"
+#include "tests/lib/lane_fixture.h"
 
 namespace ferry {
 namespace {
 
-using testing::FakeClock;
-using testing::FakeExecutor;
-using testing::TempDir;
-
-constexpr int64_t kMs = 1'000'000;
-constexpr int64_t kSec = 1'000'000'000;
-
-bool HasArg(const SpawnRequest& r, std::string_view arg) {
-  return std::find(r.argv.begin(), r.argv.end(), arg) != r.argv.end();
-}
-
-class LaneTest : public ::testing::Test {
- protected:
-  LaneTest() : exec_(&clock_) {
-    journal_ = testing::OpenJournalOrDie(tmp_.Sub("j"), &clock_);
-    dest_ = *journal_->DestinationId("www");
-  }
-
-  void MakeLane(uint32_t destination = 0, int parallel = 1) {
-    LaneOptions o;
-    o.parallel = parallel;
-    o.target = {.name = "backup", .source = "/src", .url = *ParseTargetUrl("/dst")};
-    o.destination = destination ? destination : dest_;
-    o.batch_delay_ns = 20 * kMs;
-    o.retry_min_ns = 1 * kSec;
-    o.retry_max_ns = 60 * kSec;
-    o.dead_letter_retry_ns = 3600 * kSec;
-    lane_ = std::make_unique<Lane>(o, journal_.get(), &exec_);
-  }
-
-  // A lane whose target already has everything up to the head.
-  void MakeSyncedLane() {
-    ASSERT_TRUE(journal_->SetCursor("backup", dest_, journal_->LastSeq()).ok());
-    MakeLane();
-    lane_->Start();
-    exec_.RunDue();
-  }
-
-  void Files(std::vector<std::string> paths, EventKind kind = EventKind::kModify) {
-    std::vector<Event> events;
-    for (auto& p : paths) events.push_back(Event{.destination = dest_, .kind = kind, .path = p});
-    ASSERT_TRUE(journal_->Append(std::move(events)));
-  }
-
-  uint64_t Cursor() { return (*journal_->GetCursor("backup"))->seq; }
-
-  // A lane with 4 parallel transfers and 40 modified files f0..f39 journaled.
-  std::vector<std::string> StartParallelLaneWith40Files() {
-    EXPECT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
-    MakeLane(0, /*parallel=*/4);
-    lane_->Start();
-    std::vector<std::string> paths;
-    for (int i = 0; i < 40; ++i) paths.push_back("f" + std::to_string(i));
-    Files(paths);
-    return paths;
-  }
-
-  TempDir tmp_;
-  FakeClock clock_;
-  FakeExecutor exec_;
-  std::unique_ptr<Journal> journal_;
-  uint32_t dest_ = 0;
-  std::unique_ptr<Lane> lane_;
-};
+using testing::HasArg;
+using testing::kMs;
+using testing::kSec;
+using testing::LaneTest;
 
 TEST_F(LaneTest, NewTargetGetsAFullSyncThenItsCursor) {
   Files({"a", "b"});
@@ -128,10 +64,7 @@ TEST_F(LaneTest, OtherDestinationsEventsOnlyMoveTheCursor) {
 
 TEST_F(LaneTest, TransientFailuresBackOffExponentiallyWithJitterUpToTheCap) {
   MakeSyncedLane();
-  Files({"f"});
-  clock_.Advance(20 * kMs);
-  lane_->Notify();
-  exec_.RunDue();
+  StartBatch({"f"});
   std::vector<int64_t> delays;
   for (int i = 0; i < 9; ++i) {
     ASSERT_TRUE(exec_.has_child()) << i;
@@ -156,10 +89,7 @@ TEST_F(LaneTest, TransientFailuresBackOffExponentiallyWithJitterUpToTheCap) {
 
 TEST_F(LaneTest, AuthFailureBlocksAndNeverDeadLetters) {
   MakeSyncedLane();
-  Files({"a", "b"});
-  clock_.Advance(20 * kMs);
-  lane_->Notify();
-  exec_.RunDue();
+  StartBatch({"a", "b"});
   for (int i = 0; i < 3; ++i) {
     exec_.Finish(5,
                  "@ERROR: auth failed on module data\nrsync error: error starting "
@@ -179,10 +109,7 @@ TEST_F(LaneTest, AuthFailureBlocksAndNeverDeadLetters) {
 
 TEST_F(LaneTest, PartialBatchIsBisectedToExactlyThePoisonedEntries) {
   MakeSyncedLane();
-  Files({"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"});
-  clock_.Advance(20 * kMs);
-  lane_->Notify();
-  exec_.RunDue();
+  StartBatch({"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"});
   const std::string poisoned = "./p5";
   auto finish = [&] {
     const std::string& input = exec_.child().input;
@@ -289,10 +216,7 @@ TEST_F(LaneTest, ExpiredCursorGetsAFullSync) {
 
 TEST_F(LaneTest, MissingRsyncBlocksWithAHint) {
   MakeSyncedLane();
-  Files({"a"});
-  clock_.Advance(20 * kMs);
-  lane_->Notify();
-  exec_.RunDue();
+  StartBatch({"a"});
   ChildExit e;
   e.spawn_error = Status::NotFound("spawn rsync: No such file or directory (ENOENT)");
   exec_.FinishWith(e);

@@ -1,0 +1,38 @@
+#include "journal/pending.h"
+
+namespace ferry {
+
+Result<Pending> CountPending(Journal* journal, uint32_t destination, uint64_t after_seq,
+                             uint64_t head, uint64_t max_walk) {
+  Pending p;
+  if (after_seq >= head) return p;
+  auto reader = journal->NewReader({.from_seq = after_seq + 1, .to_seq = head});
+  uint64_t walked = 0;
+  for (; reader->Valid(); reader->Next()) {
+    if (++walked > max_walk) {
+      p.exact = false;
+      p.events = head - after_seq;
+      break;
+    }
+    const Event& e = reader->event();
+    if (e.destination != destination) continue;
+    if (p.events++ == 0) {
+      p.first_seq = e.seq;
+      p.oldest_time_ns = e.time_ns;
+    }
+  }
+  if (!reader->status().ok()) return reader->status();
+  return p;
+}
+
+Result<uint64_t> SeqAtTime(Journal* journal, uint32_t destination, int64_t time_ns, uint64_t head) {
+  auto reader = journal->NewReader({.to_seq = head, .destination = destination});
+  // Times grow with seqs (Append stamps them in order), so the first match ends it.
+  for (; reader->Valid(); reader->Next()) {
+    if (reader->event().time_ns >= time_ns) return reader->event().seq;
+  }
+  if (!reader->status().ok()) return reader->status();
+  return head + 1;
+}
+
+}  // namespace ferry

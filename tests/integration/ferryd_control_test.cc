@@ -1,0 +1,232 @@
+// ferryd's control socket and lifecycle, on the real binary: status, pause
+// and resume, rewind, SIGHUP reload, peers of another uid, SIGTERM under
+// load, and changes made while stopped going out without a full sync.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <thread>
+
+#include "tests/lib/ferryd_fixture.h"
+
+namespace ferry {
+namespace {
+
+using nlohmann::json;
+using testing::FerrydTest;
+
+json Target(const json& status, const std::string& name) {
+  for (const json& t : status["targets"]) {
+    if (t["name"] == name) return t;
+  }
+  return json();
+}
+
+// Polls `cond` with a deadline (another process does the work).
+template <typename F>
+bool Eventually(F cond, int seconds = 30) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    usleep(20'000);
+  }
+  return cond();
+}
+
+TEST_F(FerrydTest, StatusShowsEveryTargetAtTheHead) {
+  Write("a", "1");
+  WriteConfig();
+  StartFerryd();
+  ASSERT_TRUE(Converged());
+  json s = Control({{"verb", "status"}});
+  ASSERT_TRUE(s["ok"]) << s.dump();
+  EXPECT_TRUE(s["ready"]);
+  EXPECT_EQ(s["journal"]["newest_seq"], s["head"]);
+  ASSERT_EQ(s["destinations"].size(), 1u);
+  EXPECT_EQ(s["destinations"][0]["name"], "www");
+  EXPECT_EQ(s["destinations"][0]["state"], "watching");
+  ASSERT_EQ(s["targets"].size(), 2u);
+  for (const json& t : s["targets"]) {
+    EXPECT_EQ(t["cursor"], s["head"]) << t.dump();
+    EXPECT_EQ(t["lag_events"], 0) << t.dump();
+    EXPECT_EQ(t["state"], "ok") << t.dump();
+    EXPECT_EQ(t["dead_letters"], 0);
+    EXPECT_FALSE(t["last_success"].is_null());
+  }
+  struct stat st;
+  ASSERT_EQ(stat(socket_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "owner-only by default";
+  EXPECT_EQ(Control({{"verb", "frobnicate"}})["ok"], false);
+  EXPECT_NE(Control({{"verb", "pause"}, {"target", "nope"}})["error"].get<std::string>().find(
+                "configured: mirror, backup"),
+            std::string::npos);
+}
+
+TEST_F(FerrydTest, PausedTargetWaitsWhileTheOthersGoOnThenCatchesUp) {
+  WriteConfig();
+  StartFerryd();
+  ASSERT_TRUE(Converged());
+  ASSERT_TRUE(Control({{"verb", "pause"}, {"target", "mirror"}})["ok"]);
+  Write("during-pause", "p");
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(module() + "/during-pause"); }));
+  json mirror = Target(Control({{"verb", "status"}}), "mirror");
+  EXPECT_EQ(mirror["state"], "paused");
+  EXPECT_FALSE(std::filesystem::exists(local() + "/during-pause"));
+  EXPECT_GE(mirror["lag_events"].get<int>(), 1);
+  ASSERT_TRUE(Control({{"verb", "resume"}, {"target", "mirror"}})["ok"]);
+  EXPECT_TRUE(Converged());
+}
+
+TEST_F(FerrydTest, RewindDeliversAgainWhatTheTargetLost) {
+  Write("keep/me", "precious");
+  WriteConfig();
+  StartFerryd();
+  ASSERT_TRUE(Converged());
+  Write("later", "x");
+  ASSERT_TRUE(Converged());
+  // Drift behind ferry's back: the target loses a file.
+  std::filesystem::remove_all(local() + "/later");
+  json dry = Control({{"verb", "rewind"}, {"target", "mirror"}, {"seq", 1}});
+  ASSERT_TRUE(dry["ok"]) << dry.dump();
+  EXPECT_FALSE(dry["executed"]);
+  EXPECT_GE(dry["events"].get<int>(), 1);
+  EXPECT_FALSE(std::filesystem::exists(local() + "/later")) << "a dry run changes nothing";
+  json done = Control({{"verb", "rewind"}, {"target", "mirror"}, {"seq", 1}, {"execute", true}});
+  ASSERT_TRUE(done["executed"]) << done.dump();
+  EXPECT_TRUE(Converged());
+}
+
+TEST_F(FerrydTest, SighupAddsATargetWithAFullSyncRemovesOneAndKeepsTheRest) {
+  Write("old/file", "o");
+  WriteConfig();
+  StartFerryd();
+  ASSERT_TRUE(Converged());
+  const uint64_t mirror_cursor = Target(Control({{"verb", "status"}}), "mirror")["cursor"];
+  const uint64_t mirror_events =
+      Target(Control({{"verb", "status"}}), "mirror")["events_delivered"];
+  // Replace target "backup" by a new local target "second".
+  const std::string second = tmp_.Sub("second");
+  std::filesystem::create_directories(second);
+  std::string conf;
+  {
+    std::ifstream in(tmp_.Sub("ferry.conf"));
+    std::stringstream text;
+    text << in.rdbuf();
+    conf = text.str();
+  }
+  conf = conf.substr(0, conf.find("[target.backup]"));
+  std::ofstream(tmp_.Sub("ferry.conf"))
+      << conf << "[target.second]\ndestination = www\nurl = " << second << "\n";
+  kill(pid_, SIGHUP);
+  ASSERT_TRUE(Eventually([&] {
+    json s = Control({{"verb", "status"}});
+    return s["targets"].size() == 2 && !Target(s, "second").is_null() &&
+           Target(s, "backup").is_null();
+  }));
+  ASSERT_TRUE(Eventually([&] { return testing::DiffTrees(src(), second).empty(); }))
+      << testing::DiffTrees(src(), second);
+  json s = Control({{"verb", "status"}});
+  EXPECT_EQ(Target(s, "mirror")["cursor"], mirror_cursor) << "an unchanged target keeps its cursor";
+  EXPECT_EQ(Target(s, "mirror")["events_delivered"], mirror_events);
+  EXPECT_NE(Log().find("target second: full sync (new target)"), std::string::npos) << Log();
+  auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
+  ASSERT_TRUE(j);
+  EXPECT_FALSE((*j)->GetCursor("backup")->has_value()) << "a removed target is forgotten";
+  // A reload through the socket reports what it did; a broken file changes nothing.
+  std::ofstream(tmp_.Sub("ferry.conf"), std::ios::app) << "bogus = 1\n";
+  json bad = Control({{"verb", "reload"}});
+  EXPECT_FALSE(bad["ok"]);
+  EXPECT_NE(bad["error"].get<std::string>().find("unknown key"), std::string::npos) << bad.dump();
+  EXPECT_EQ(Control({{"verb", "status"}})["targets"].size(), 2u);
+}
+
+TEST_F(FerrydTest, ControlSocketRefusesAPeerOfAnotherUid) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to connect as another uid";
+  WriteConfig();
+  StartFerryd();
+  // The socket's mode keeps others out; open it up to prove the peer check
+  // does not depend on it.
+  ASSERT_EQ(chmod(socket_path().c_str(), 0666), 0);
+  ASSERT_EQ(chmod(tmp_.path().c_str(), 0755), 0);
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    close(pipefd[0]);
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    auto r = ControlCall(socket_path(), {{"verb", "status"}}, 5000);
+    std::string out = r ? r->dump() : r.error().ToString();
+    if (write(pipefd[1], out.data(), out.size()) < 0) _exit(3);
+    _exit(0);
+  }
+  close(pipefd[1]);
+  std::string reply;
+  char buf[4096];
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) reply.append(buf, n);
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(reply.find("permission denied: uid 65534"), std::string::npos) << reply;
+  EXPECT_EQ(reply.find("\"head\""), std::string::npos) << "no status for a stranger";
+  EXPECT_NE(Log().find("refused a client"), std::string::npos);
+  EXPECT_TRUE(Control({{"verb", "status"}})["ok"]) << "root still gets in";
+}
+
+TEST_F(FerrydTest, SigtermUnderLoadExitsCleanlyAndLosesNothing) {
+  WriteConfig();
+  StartFerryd();
+  ASSERT_TRUE(Converged());
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    for (int i = 0; writing; ++i)
+      Write("load/" + std::to_string(i % 50) + "/" + std::to_string(i), "l");
+  });
+  ASSERT_TRUE(Eventually([&] {
+    json b = Target(Control({{"verb", "status"}}), "backup");
+    return b.is_object() && b["events_delivered"].get<int>() > 200;
+  }));
+  const auto start = std::chrono::steady_clock::now();
+  int status = StopFerryd(SIGTERM);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  writing = false;
+  writer.join();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << Log();
+  EXPECT_LT(seconds, 12.0) << "within shutdown_grace (10 s) and a little";
+  EXPECT_NE(Log().find("stopped cleanly"), std::string::npos);
+  StartFerryd();
+  EXPECT_TRUE(Converged());
+}
+
+TEST_F(FerrydTest, ChangesWhileStoppedGoOutWithoutAFullSync) {
+  // A wrapper rsync that records each run's arguments, then runs the real one.
+  const std::string bin = tmp_.Sub("bin");
+  std::filesystem::create_directories(bin);
+  testing::WriteFile(
+      bin + "/rsync",
+      "#!/bin/sh\necho \"$*\" >> " + tmp_.Sub("runs.log") + "\nexec /usr/bin/rsync \"$@\"\n", 0755);
+  WriteConfig();
+  StartFerryd(bin);
+  ASSERT_TRUE(Converged());
+  ASSERT_EQ(StopFerryd(SIGTERM), 0);
+  std::filesystem::remove(tmp_.Sub("runs.log"));
+  for (int i = 0; i < 20; ++i) Write("offline/" + std::to_string(i), "o");
+  StartFerryd(bin);
+  ASSERT_TRUE(Converged());
+  std::ifstream runs(tmp_.Sub("runs.log"));
+  int total = 0, full = 0;
+  std::string all;
+  for (std::string line; std::getline(runs, line); ++total) {
+    all += line + "\n";
+    // A full sync is the one run without a list of paths.
+    if (line.find("--files-from") == std::string::npos) ++full;
+  }
+  EXPECT_GE(total, 2) << "each target got the changes";
+  EXPECT_LE(total, 4) << "in a batch or two, not a run per file";
+  EXPECT_EQ(full, 0) << "no full sync after a clean restart:\n" << all;
+}
+
+}  // namespace
+}  // namespace ferry

@@ -1,0 +1,129 @@
+// FerrydTest: the real ferryd binary on a temp config with a local target
+// ("mirror") and a loopback rsync daemon target ("backup"), driven through its
+// control socket. Shared by the ferryd integration tests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "journal/journal.h"
+#include "tests/lib/temp_dir.h"
+#include "tests/lib/test_servers.h"
+#include "tests/lib/tree_compare.h"
+#include "tools/control_client.h"
+
+namespace ferry::testing {
+
+class FerrydTest : public ::testing::Test {
+ protected:
+  FerrydTest() : daemon_(tmp_.Sub("rsyncd"), tmp_.Sub("module")) {
+    std::filesystem::create_directories(src());
+    std::filesystem::create_directories(local());
+  }
+  ~FerrydTest() override { StopFerryd(SIGKILL); }
+
+  std::string src() const { return tmp_.Sub("src"); }
+  std::string local() const { return tmp_.Sub("local"); }
+  std::string module() const { return tmp_.Sub("module"); }
+
+  void WriteConfig() {
+    ASSERT_TRUE(daemon_.Start());
+    std::ofstream(tmp_.Sub("ferry.conf"))
+        << "[journal]\ndir = " << tmp_.Sub("journal") << "\n"
+        << "[replay]\nbatch_delay = 10ms\nretry_max = 1s\nshutdown_grace = " << grace_ << "\n"
+        << "[control]\nsocket = " << socket_path() << "\n"
+        << "[destination.www]\nsource = " << src() << "\n"
+        << "[target.mirror]\ndestination = www\nurl = " << local() << "\n"
+        << "[target.backup]\ndestination = www\nurl = " << daemon_.url()
+        << "\npassword_file = " << daemon_.PasswordFile("s3cret") << "\n";
+  }
+
+  // Starts ferryd and waits until its control socket says it is ready.
+  // With `path_prefix`, rsync is looked up there first (a counting wrapper).
+  void StartFerryd(const std::string& path_prefix = "") {
+    std::vector<std::string> argv = {FERRYD, "--config", tmp_.Sub("ferry.conf")};
+    if (!path_prefix.empty()) {
+      argv.insert(argv.begin(), {"/usr/bin/env", "PATH=" + path_prefix + ":/usr/bin:/bin"});
+    }
+    pid_ = testing::StartProcess(argv, tmp_.Sub("ferryd.log"));
+    ASSERT_GT(pid_, 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = Control({{"verb", "status"}});
+      if (r.value("ready", false)) return;
+      usleep(20'000);  // polling another process's readiness, with a deadline
+    }
+    FAIL() << "ferryd not ready within 30 s:\n" << Log();
+  }
+
+  std::string socket_path() const { return tmp_.Sub("ferryd.sock"); }
+  // One control request; {"ok": false, "error": ...} when it cannot be made.
+  nlohmann::json Control(const nlohmann::json& request) {
+    auto r = ControlCall(socket_path(), request, 10'000);
+    if (!r) return {{"ok", false}, {"error", r.error().ToString()}};
+    return *r;
+  }
+  std::string Log() const {
+    std::ifstream log(tmp_.Sub("ferryd.log"));
+    std::stringstream text;
+    text << log.rdbuf();
+    return text.str();
+  }
+
+  // Sends `sig` and returns the exit status.
+  int StopFerryd(int sig) {
+    if (pid_ <= 0) return -1;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+
+  // Whether both targets equal the source and every cursor is at the head,
+  // read through a follower as ferryctl will (polled with a deadline).
+  ::testing::AssertionResult Converged(int seconds = 60) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    std::string why;
+    while (std::chrono::steady_clock::now() < deadline) {
+      why = DiffTrees(src(), local());
+      if (why.empty()) why = DiffTrees(src(), module());
+      if (why.empty()) {
+        auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
+        if (j && (*j)->CatchUp().ok()) {
+          bool at_head = true;
+          for (const char* t : {"mirror", "backup"}) {
+            auto c = (*j)->GetCursor(t);
+            at_head = at_head && c && c->has_value() && (*c)->seq >= (*j)->LastSeq();
+          }
+          if (at_head) return ::testing::AssertionSuccess();
+          why = "cursors behind the head";
+        }
+      }
+      usleep(50'000);  // polling the outcome of another process, with a deadline
+    }
+    return ::testing::AssertionFailure() << why << "\nferryd log:\n" << Log();
+  }
+
+  void Write(const std::string& rel, const std::string& content) {
+    std::filesystem::create_directories(std::filesystem::path(src() + "/" + rel).parent_path());
+    std::ofstream(src() + "/" + rel) << content;
+  }
+
+  TempDir tmp_;
+  RsyncDaemon daemon_;
+  pid_t pid_ = -1;
+  std::string grace_ = "10s";
+};
+
+}  // namespace ferry::testing

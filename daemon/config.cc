@@ -22,6 +22,7 @@ const std::map<std::string, std::set<std::string>>& Keys() {
       {"replay", {"workers", "batch_delay", "retry_max", "dead_letter_retry", "shutdown_grace"}},
       {"control", {"socket", "mode"}},
       {"log", {"file", "max_size", "max_files"}},
+      {"metrics", {"listen"}},
       {"destination",
        {"source", "events", "exclude", "exclude_regex", "ignore_temp_files", "full_sync_every",
         "rsync_args"}},
@@ -146,7 +147,7 @@ class Parser {
         std::string kind = section.substr(0, dot);
         if (!Keys().count(kind)) {
           return At(n, section, "",
-                    "unknown section; allowed: [journal], [replay], [control], [log], "
+                    "unknown section; allowed: [journal], [replay], [control], [log], [metrics], "
                     "[destination.NAME], [target.NAME]");
         }
         const bool named = kind == "destination" || kind == "target";
@@ -243,6 +244,17 @@ class Parser {
       return ApplyControl(e);
     } else if (e.kind == "log") {
       return ApplyLog(e);
+    } else if (e.kind == "metrics") {
+      // HOST:PORT; civetweb checks the host when it binds.
+      const size_t colon = e.value.rfind(':');
+      const std::string port = colon == std::string::npos ? "" : e.value.substr(colon + 1);
+      int n = 0;
+      if (!e.value.empty() &&
+          (colon == 0 || colon == std::string::npos || !(std::istringstream(port) >> n) || n < 1 ||
+           n > 65535 || std::to_string(n) != port)) {
+        return At(e, "'" + e.value + "' is not HOST:PORT, e.g. 127.0.0.1:9477 (empty: off)");
+      }
+      config_.metrics_listen = e.value;
     } else if (e.kind == "destination") {
       return ApplyDestination(e, Destination(e.name));
     } else {
@@ -270,6 +282,11 @@ class Parser {
       return At(e, "'" + e.value +
                        "' is not a socket mode; give octal permission bits that include "
                        "0600, e.g. 0600 (owner only) or 0660 (and ferryd's group)");
+    }
+    if (mode & 0007) {
+      return At(e, "'" + e.value +
+                       "' would give every local user control of ferryd; allowed: 0600 (owner "
+                       "only) or 0660 (and ferryd's group)");
     }
     config_.socket_mode = static_cast<uint32_t>(mode);
     return Status::Ok();
@@ -321,6 +338,10 @@ class Parser {
       return Duration(e, &d.full_sync_every_ns);
     } else if (e.key == "rsync_args") {
       d.rsync_args = Words(e.value);
+      if (d.rsync_args.empty()) {
+        return At(e, "is empty; give rsync options such as -a, or remove the line for the "
+                     "default -a");
+      }
       for (const std::string& w : d.rsync_args) {
         std::string opt = w.substr(0, w.find('='));
         if (w.empty() || w.front() != '-') {
@@ -328,6 +349,17 @@ class Parser {
         }
         if (ReservedRsyncArgs().count(opt)) {
           return At(e, "'" + opt + "' is set by ferry itself and may not be given here");
+        }
+        if (!w.starts_with("--")) {
+          // Bundled short options: -avn holds -n (a dry run: nothing sent
+          // while cursors advance).
+          for (char c : w.substr(1)) {
+            const std::string flag = std::string("-") + c;
+            if (ReservedRsyncArgs().count(flag)) {
+              return At(e, "'" + flag + "' (in '" + w +
+                               "') is set by ferry itself and may not be given here");
+            }
+          }
         }
       }
     }

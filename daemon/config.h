@@ -5,6 +5,7 @@
 //                    shutdown_grace
 //   [control]        socket, mode
 //   [log]            file, max_size, max_files
+//   [metrics]        listen
 //   [destination.N]  source (required), events, exclude*, exclude_regex*,
 //                    ignore_temp_files, full_sync_every, rsync_args
 //   [target.N]       destination (required), url (required), password_file,
@@ -68,6 +69,7 @@ struct Config {
   std::string log_file;  // empty: stderr (journald under systemd)
   uint64_t log_max_size = 100ULL << 20;
   int log_max_files = 5;
+  std::string metrics_listen;  // HOST:PORT for GET /metrics; empty: off
   std::vector<DestinationConfig> destinations;
   std::vector<TargetConfig> targets;
 };

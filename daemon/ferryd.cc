@@ -10,7 +10,8 @@ namespace ferry {
 Ferryd::Ferryd(Config config) : config_(std::move(config)) {}
 
 Ferryd::~Ferryd() {
-  control_.reset();  // no requests while shutting down
+  metrics_.reset();  // no requests while shutting down
+  control_.reset();
   Stop();
   std::vector<Destination*> ds;
   {
@@ -87,6 +88,12 @@ Status Ferryd::Start() {
                                       [this](const nlohmann::json& r) { return HandleControl(r); });
   if (!control) return control.error().WithContext("control socket");
   control_ = std::move(*control);
+  if (!config_.metrics_listen.empty()) {
+    auto metrics = MetricsServer::Start(config_.metrics_listen, [this] { return StatusJson(); });
+    if (!metrics) return metrics.error();
+    metrics_ = std::move(*metrics);
+    spdlog::info("metrics at http://{}/metrics", config_.metrics_listen);
+  }
   ready_ = true;
   return Status::Ok();
 }

@@ -27,6 +27,7 @@
 #include "daemon/config.h"
 #include "daemon/control_server.h"
 #include "daemon/inotify_reader.h"
+#include "daemon/metrics_server.h"
 #include "daemon/watcher.h"
 #include "journal/journal.h"
 #include "replay/lane.h"
@@ -114,6 +115,7 @@ class Ferryd {
   // they live until the workers stop.
   std::vector<std::unique_ptr<Lane>> retired_lanes_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsServer> metrics_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> ready_{false};
   int64_t started_ns_ = 0;

@@ -7,6 +7,7 @@
 #include "daemon/ferryd.h"
 #include "journal/escape.h"
 #include "journal/pending.h"
+#include "journal/status_json.h"
 
 namespace ferry {
 namespace {
@@ -26,7 +27,7 @@ void PutPath(json& j, const std::string& key, const std::string& path) {
   }
 }
 
-json Time(int64_t ns) { return ns > 0 ? json(ns / 1'000'000'000) : json(nullptr); }
+json Time(int64_t ns) { return ns > 0 ? json(ns / 1'000'000'000) : json(nullptr); }  // unix s
 
 uint64_t UInt(const json& r, const char* key) {
   if (!r.contains(key) || !r[key].is_number_unsigned()) {
@@ -176,26 +177,10 @@ json Ferryd::TargetJson(const Target& t, uint64_t head) {
             {"transfers_ok", ls.transfers_ok},
             {"transfers_failed", ls.transfers_failed},
             {"failures_in_a_row", ls.failures_in_a_row}};
-  auto cursor = journal_->GetCursor(t.config.name);
-  const uint64_t at = cursor && cursor->has_value() ? (*cursor)->seq : 0;
-  j["cursor"] = at;
-  j["expired"] = cursor && cursor->has_value() && (*cursor)->expired;
+  j.update(TargetJournalJson(journal_.get(), t.config.name, t.destination->id, head,
+                             SystemClock::Default()->WallNanos()));
   if (j["expired"] && ls.state != LaneState::kFullSync) j["state"] = "expired";
-  auto pending = CountPending(journal_.get(), t.destination->id, at, head);
-  j["lag_events"] = pending ? pending->events : head - at;
-  const int64_t now = SystemClock::Default()->WallNanos();
-  j["lag_seconds"] = pending && pending->oldest_time_ns > 0
-                         ? std::max<double>(0, (now - pending->oldest_time_ns) / 1e9)
-                         : 0.0;
-  auto letters = journal_->ListDeadLetters(t.config.name);
-  j["dead_letters"] = letters ? letters->size() : 0;
-  auto stats = journal_->GetStats(t.config.name);
-  const TargetStats s = stats ? *stats : TargetStats{};
-  j["events_delivered"] = s.events;
-  j["bytes_sent"] = s.bytes;
-  j["last_success"] = Time(s.last_success_ns);
-  j["last_error_time"] = Time(s.last_error_ns);
-  j["last_error"] = ls.last_error.empty() ? s.last_error : ls.last_error;
+  if (!ls.last_error.empty()) j["last_error"] = ls.last_error;
   const int64_t mono = SystemClock::Default()->MonotonicNanos();
   j["next_attempt_in_s"] = ls.next_attempt_ns > mono ? (ls.next_attempt_ns - mono) / 1e9 : 0.0;
   return j;
@@ -204,21 +189,16 @@ json Ferryd::TargetJson(const Target& t, uint64_t head) {
 json Ferryd::StatusJson() {
   std::lock_guard lock(mu_);
   const uint64_t head = journal_->LastSeq();
-  auto oldest = journal_->OldestSeq();
-  auto bytes = journal_->EventBytes();
+  json journal = JournalJson(journal_.get(), config_.journal_dir);
+  journal["budget"] = config_.max_size;
   json j = {{"ok", true},
+            {"daemon", "running"},
             {"ready", ready_.load()},
             {"pid", getpid()},
             {"started", started_ns_ / 1'000'000'000},
             {"config", config_.path},
             {"head", head},
-            {"journal",
-             {{"dir", config_.journal_dir},
-              {"id", journal_->id().Hex()},
-              {"bytes", bytes ? *bytes : 0},
-              {"budget", config_.max_size},
-              {"oldest_seq", oldest ? *oldest : head + 1},
-              {"newest_seq", head}}}};
+            {"journal", std::move(journal)}};
   json ds = json::array();
   for (auto& d : destinations_) {
     const WatcherStatus w = d->watcher->status();

@@ -29,6 +29,7 @@ std::vector<std::string> NeedsRestart(const Config& a, const Config& b) {
     out.push_back("[replay] batch_delay/retry_max/dead_letter_retry (for running targets)");
   }
   if (a.socket != b.socket || a.socket_mode != b.socket_mode) out.push_back("[control]");
+  if (a.metrics_listen != b.metrics_listen) out.push_back("[metrics]");
   if (a.log_file != b.log_file || a.log_max_size != b.log_max_size ||
       a.log_max_files != b.log_max_files) {
     out.push_back("[log]");
@@ -120,6 +121,7 @@ Result<nlohmann::json> Ferryd::Reload() {
   next.log_file = config_.log_file;
   next.log_max_size = config_.log_max_size;
   next.log_max_files = config_.log_max_files;
+  next.metrics_listen = config_.metrics_listen;
   config_ = std::move(next);
   spdlog::info("reloaded {}: {} added, {} removed, {} changed{}", config_.path, added.size(),
                removed.size(), changed.size(),

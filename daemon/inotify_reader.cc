@@ -52,8 +52,13 @@ std::vector<InotifyRecord> InotifyReader::Take(int timeout_ms) {
 }
 
 void InotifyReader::Run() {
-  // Big enough for thousands of records per read(2); aligned as the kernel wants.
-  alignas(8) static thread_local uint8_t buffer[256 * 1024];
+  // Big enough for thousands of records per read(2); 8-byte aligned as the
+  // kernel wants. On the heap: a thread_local array would be static TLS,
+  // reserved in every thread of the process (and it made civetweb's
+  // small-stack threads fail to start).
+  std::vector<uint64_t> storage(256 * 1024 / sizeof(uint64_t));
+  uint8_t* const buffer = reinterpret_cast<uint8_t*>(storage.data());
+  const size_t buffer_size = storage.size() * sizeof(uint64_t);
   std::vector<InotifyRecord> batch;
   pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   while (true) {
@@ -69,7 +74,7 @@ void InotifyReader::Run() {
       return;
     }
     if (fds[1].revents != 0) return;
-    ssize_t n = read(fd_, buffer, sizeof buffer);
+    ssize_t n = read(fd_, buffer, buffer_size);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
       std::lock_guard lock(mu_);

@@ -86,6 +86,11 @@ Result<TargetUrl> ParseTargetUrl(std::string_view url) {
     return t;
   }
   Result<TargetUrl> parsed = Status::InvalidArgument("");
+  if (size_t scheme = url.find("://");
+      scheme != std::string_view::npos && !url.starts_with("rsync://") &&
+      url.substr(0, scheme).find_first_of("/:") == std::string_view::npos) {
+    return Bad(url, "unknown scheme '" + std::string(url.substr(0, scheme + 3)) + "'");
+  }
   if (url.starts_with("rsync://")) {
     parsed = ParseDaemonUrl(url);
   } else if (url.front() == '/') {
@@ -114,6 +119,29 @@ Result<TargetUrl> ParseTargetUrl(std::string_view url) {
   TargetUrl& t = *parsed;
   while (t.path.size() > 1 && t.path.back() == '/') t.path.pop_back();
   if (t.kind != TargetUrl::Kind::kLocal && t.host.empty()) return Bad(url, "no host");
+  if (t.kind != TargetUrl::Kind::kLocal) {
+    // The host and user reach ssh's and rsync's command lines: a leading '-'
+    // would be read as an option, and only host-name bytes belong there.
+    auto bad = [](const std::string& s, bool host) {
+      if (!s.empty() && s.front() == '-') return true;
+      for (char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+                        (host && (c == '[' || c == ']' || c == ':'));
+        if (!ok) return true;
+      }
+      return false;
+    };
+    if (bad(t.host, true)) {
+      return Bad(url, "'" + t.host +
+                          "' is not a host name (letters, digits, '.', '-', '_', [IPv6]; no leading "
+                          "'-')");
+    }
+    if (bad(t.user, false)) {
+      return Bad(url, "'" + t.user +
+                          "' is not a user name (letters, digits, '.', '-', '_'; no leading '-')");
+    }
+  }
   if (t.kind == TargetUrl::Kind::kRsyncDaemon && t.module.empty()) return Bad(url, "no module");
   return parsed;
 }

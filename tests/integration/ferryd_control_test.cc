@@ -3,6 +3,8 @@
 // load, and changes made while stopped going out without a full sync.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 
 #include <atomic>
@@ -61,6 +63,44 @@ TEST_F(FerrydTest, StatusShowsEveryTargetAtTheHead) {
   EXPECT_NE(Control({{"verb", "pause"}, {"target", "nope"}})["error"].get<std::string>().find(
                 "configured: mirror, backup"),
             std::string::npos);
+}
+
+// GET `path` from 127.0.0.1:port; the whole response, headers included.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buf[65536];
+      for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, n);
+    }
+  }
+  close(fd);
+  return response;
+}
+
+TEST_F(FerrydTest, ServesPrometheusMetricsWhenAsked) {
+  ASSERT_TRUE(daemon_.Start());  // first, so that it cannot take the port picked below
+  const int port = testing::FreePort();
+  extra_config_ = "[metrics]\nlisten = 127.0.0.1:" + std::to_string(port) + "\n";
+  WriteConfig();
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
+  ASSERT_TRUE(Converged());
+  const std::string m = HttpGet(port, "/metrics");
+  EXPECT_NE(m.find("200 OK"), std::string::npos) << m;
+  EXPECT_NE(m.find("ferry_up 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("ferry_target_lag_events{target=\"mirror\",destination=\"www\"} 0"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("ferry_target_state{target=\"backup\",state=\"ok\"} 1"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("ferry_destination_watches{destination=\"www\"} 1"), std::string::npos) << m;
+  EXPECT_NE(HttpGet(port, "/other").find("404"), std::string::npos);
 }
 
 TEST_F(FerrydTest, PausedTargetWaitsWhileTheOthersGoOnThenCatchesUp) {

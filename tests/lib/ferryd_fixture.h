@@ -37,11 +37,14 @@ class FerrydTest : public ::testing::Test {
   std::string module() const { return tmp_.Sub("module"); }
 
   void WriteConfig() {
-    ASSERT_TRUE(daemon_.Start());
+    if (!daemon_.running()) {
+      ASSERT_TRUE(daemon_.Start());
+    }
     std::ofstream(tmp_.Sub("ferry.conf"))
         << "[journal]\ndir = " << tmp_.Sub("journal") << "\n"
         << "[replay]\nbatch_delay = 10ms\nretry_max = 1s\nshutdown_grace = " << grace_ << "\n"
         << "[control]\nsocket = " << socket_path() << "\n"
+        << extra_config_
         << "[destination.www]\nsource = " << src() << "\n"
         << "[target.mirror]\ndestination = www\nurl = " << local() << "\n"
         << "[target.backup]\ndestination = www\nurl = " << daemon_.url()
@@ -124,6 +127,7 @@ class FerrydTest : public ::testing::Test {
   RsyncDaemon daemon_;
   pid_t pid_ = -1;
   std::string grace_ = "10s";
+  std::string extra_config_;  // more sections, written before the destinations
 };
 
 }  // namespace ferry::testing

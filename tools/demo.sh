@@ -14,6 +14,9 @@ ferryd replicates ./demo/src to ./demo/dst. In another terminal, try:
   echo hi > demo/src/a && cat demo/dst/a
   mkdir -p demo/src/x/y && cp -r /etc/default demo/src/x/y/ && ls -R demo/dst/x
   mv demo/src/x demo/src/renamed && ls demo/dst
+and see what ferry does:
+  build/tools/ferryctl --journal demo/journal status
+  build/tools/ferryctl --journal demo/journal log -f
 Stop ferryd with Ctrl-C, change demo/src, start this again: the changes made
 meanwhile are found and sent (no full resync). Options: build/daemon/ferryd --help
 

@@ -110,6 +110,11 @@ class Planner {
     return false;
   }
 
+  bool HasUnder(const std::string& dir) const {
+    auto it = final_.lower_bound(dir + "/");
+    return it != final_.end() && Under(it->first, dir) && it->first != dir;
+  }
+
   void DropUnder(const std::string& dir) {
     auto it = dir.empty() ? final_.begin() : final_.lower_bound(dir + "/");
     while (it != final_.end() && Under(it->first, dir)) it = final_.erase(it);
@@ -125,8 +130,11 @@ class Planner {
   void Move(const Event& e) {
     const bool from_covered = InsideTree(e.old_path);
     const bool to_covered = InsideTree(e.path);
-    // Only a path the target already has as it was can be renamed there.
-    const bool from_untouched = final_.find(e.old_path) == final_.end();
+    // Only a path the target already has as it was can be renamed there:
+    // no earlier event in the batch for it or, for a directory, for anything
+    // under it (a renamed directory is then sent with rsync's quick check,
+    // which misses a same-size rewrite within the same second).
+    const bool from_untouched = final_.find(e.old_path) == final_.end() && !HasUnder(e.old_path);
     if (!from_covered) {
       DropUnder(e.old_path);
       Set(e.old_path, Action::kDelete, e.seq);

@@ -95,6 +95,12 @@ Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
       default:
         break;
     }
+    if (kind != Transfer::Kind::kDelete) {
+      // A path gone from the source since it was journaled was deleted or
+      // renamed later; that later event (or the reconcile) sends it. Without
+      // this rsync exits 23 and the path would be dead-lettered for nothing.
+      run.argv.push_back("--ignore-missing-args");
+    }
     run.input = FileList(paths);
   }
   run.argv.insert(run.argv.end(), {Source(t), t.url.RsyncDestination()});

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,7 +10,7 @@
 #include <cerrno>
 #include <csignal>
 
-extern char** environ;
+#include "replay/spawn.h"
 
 namespace ferry {
 namespace {
@@ -112,38 +111,19 @@ void UringWorker::Spawn(SpawnRequest request, std::function<void(ChildExit)> don
   c->idle_timeout = request.idle_timeout_ns;
   c->done = std::move(done);
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  auto fail = [&](int e, const char* what) {
+  auto fail = [&](Status why) {
     for (int* fd : {&in[0], &in[1], &out[0], &out[1], &err[0], &err[1]}) CloseFd(fd);
-    c->result.spawn_error = ErrnoStatus(e, what, request.argv.empty() ? "" : request.argv[0]);
+    c->result.spawn_error = std::move(why);
     auto done_fn = std::move(c->done);
     RunAfter(0, [done_fn, result = c->result] { done_fn(result); });
   };
-  if (request.argv.empty()) return fail(EINVAL, "spawn");
+  if (request.argv.empty()) return fail(ErrnoStatus(EINVAL, "spawn"));
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-    return fail(errno, "pipe2");
+    return fail(ErrnoStatus(errno, "pipe2", request.argv[0]));
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  std::vector<char*> argv;
-  for (std::string& a : request.argv) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int rc = posix_spawnp(&c->pid, argv[0], &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return fail(rc, "spawn");
+  auto pid = SpawnChild(request.argv, in[0], out[1], err[1]);
+  if (!pid) return fail(pid.error());
+  c->pid = *pid;
   CloseFd(&in[0]);
   CloseFd(&out[1]);
   CloseFd(&err[1]);
@@ -156,7 +136,7 @@ void UringWorker::Spawn(SpawnRequest request, std::function<void(ChildExit)> don
     const int err = errno;
     kill(c->pid, SIGKILL);
     waitpid(c->pid, nullptr, 0);
-    return fail(err, "pidfd_open");
+    return fail(ErrnoStatus(err, "pidfd_open"));
   }
   Child* child = c.get();
   children_.emplace(c->id, std::move(c));

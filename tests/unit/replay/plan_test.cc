@@ -92,6 +92,16 @@ TEST_F(PlanTest, RenamedDirectoryIsDeleteOldAndTreeNew) {
   EXPECT_EQ(p.deletes, Paths{"old"});
   EXPECT_EQ(p.trees, Paths{"new"});
   EXPECT_TRUE(p.content.empty());  // old/a is absorbed: the tree sends new/a
+  // No move hint: the target's copy of old/a is stale. Renaming it and then
+  // sending new/ with rsync's quick check missed a same-size rewrite made in
+  // the same second (found by the SIGKILL fault scenario).
+  EXPECT_TRUE(p.moves.empty());
+}
+
+TEST_F(PlanTest, RenamedUntouchedDirectoryGetsAMoveHint) {
+  Add(EventKind::kModify, "other/a");
+  Add(EventKind::kMove, "new", true, "old");
+  Plan p = Run();
   EXPECT_EQ(p.moves, (std::vector<PlannedMove>{{"old", "new", true}}));
 }
 

@@ -183,6 +183,14 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
   }
   SettlePendingAt(path, batch);
   if (move.is_dir) table_.Rename(move.path, path);
+  if (!batch->catalog.empty()) {
+    // The journal moves the catalog rows it has committed (journal.h), so
+    // rows this batch puts (a directory made and renamed within one read)
+    // go first. Otherwise the catalog lost them, and a later delete made
+    // while ferryd was down went unnoticed (found by the SIGKILL scenario).
+    Status s = Commit(batch);
+    if (!s.ok() && deferred_.ok()) deferred_ = s;
+  }
   batch->catalog.push_back({.op = CatalogChange::Op::kMove,
                             .destination = options_.destination,
                             .path = path,

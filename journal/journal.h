@@ -85,7 +85,10 @@ class EventReader {
   virtual uint64_t corrupt_records() const = 0;
 };
 
-// Events and the catalog changes they reflect, written together.
+// Events and the catalog changes they reflect, written together. A kMove
+// moves the rows already committed: it does not see puts earlier in the
+// same batch, so a caller that puts and then moves a path commits the puts
+// first (daemon/watcher.cc does).
 struct AppendBatch {
   std::vector<Event> events;
   std::vector<CatalogChange> catalog;

@@ -200,6 +200,10 @@ void Lane::SchedulePoll(int64_t delay_ns) {
 void Lane::Poll() {
   if (batch_ || retrying_dead_letters_) return;  // the batch's end polls again
   if (!ApplyControls()) return;
+  if (std::exchange(dead_letters_wanted_, false)) {
+    RetryDeadLetters();
+    if (retrying_dead_letters_) return;  // its end polls again
+  }
   const int64_t wait = backoff_until_ - executor_->clock()->MonotonicNanos();
   if (wait > 0) return SchedulePoll(wait);
   const std::string& name = options_.target.name;
@@ -516,7 +520,10 @@ void Lane::RetryDeadLetters() {
     std::lock_guard lock(mu_);
     if (stopping_) return;
   }
-  if (batch_ || retrying_dead_letters_) return;
+  if (batch_ || retrying_dead_letters_) {
+    dead_letters_wanted_ = true;  // Poll runs it once the batch has ended
+    return;
+  }
   auto letters = journal_->ListDeadLetters(options_.target.name);
   if (!letters) return Log(letters.error());
   if (letters->empty()) return;

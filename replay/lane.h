@@ -152,6 +152,7 @@ class Lane {
   int64_t poll_at_ = 0;           // when the scheduled poll runs (monotonic)
   uint64_t poll_generation_ = 0;  // only the latest scheduled poll runs
   bool retrying_dead_letters_ = false;
+  bool dead_letters_wanted_ = false;  // a retry asked for while a batch ran
   int64_t backoff_until_ = 0;
   std::mt19937_64 rng_;
   // Set by the controls (under mu_), applied by ApplyControls.

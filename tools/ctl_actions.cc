@@ -193,7 +193,7 @@ int RunTargetVerb(Ctl& ctl, const std::vector<std::string>& args) {
       {"resync",
        "Gives target T a full sync (rsync -a --delete of the whole tree), then it\n"
        "follows the journal from where the sync began. For drift behind ferry's back."}};
-  po::options_description opts("Usage: ferryctl " + ctl.verb + " --target T\n\n" +
+  po::options_description opts("Usage: ferryctl " + ctl.verb + " [--target] T\n\n" +
                                what.at(ctl.verb) + "\n\nExample:\n  ferryctl " + ctl.verb +
                                " --target backup1\n\nOptions");
   opts.add_options()("help,h", "show this help")("target,t", po::value(&target),
@@ -269,6 +269,9 @@ int RunDlq(Ctl& ctl, const std::vector<std::string>& args) {
   positional.add("action", 1);
   po::variables_map vm;
   if (int code = Parse(ctl, args, opts, &vm, &positional); code >= 0) return code;
+  if (output != "short" && output != "json") {
+    return ctl.Fail(kExUsage, "-o " + output + " is not a dlq format; allowed: short, json");
+  }
   if (action != "list" && action != "show" && action != "retry" && action != "drop") {
     return ctl.Fail(kExUsage, "which action? list, show, retry or drop (see ferryctl dlq --help)");
   }

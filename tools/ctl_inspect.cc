@@ -170,7 +170,8 @@ int RunVerify(Ctl& ctl, const std::vector<std::string>& args) {
 }
 
 int RunCheckPath(Ctl& ctl, const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+  if (args.empty()) return ctl.Fail(kExUsage, "which path? (see ferryctl check-path --help)");
+  if (args[0] == "--help" || args[0] == "-h") {
     std::cout << "Usage: ferryctl check-path PATH...\n\n"
                  "Tells which destination each PATH belongs to and whether a filter of that\n"
                  "destination (exclude, exclude_regex, ignore_temp_files) skips it, and which\n"
@@ -178,7 +179,7 @@ int RunCheckPath(Ctl& ctl, const std::vector<std::string>& args) {
                  "checked as a file, or as a directory when it ends in '/'.\n\n"
                  "Exit status 0 when every PATH is replicated, 1 when one is not.\n\n"
                  "Example:\n  ferryctl check-path /var/www/cache/x.html /var/www/.x.swp\n";
-    return args.empty() ? kExUsage : kExOk;
+    return kExOk;
   }
   if (ctl.destinations.empty()) {
     return ctl.Fail(kExUsage, "needs the config's destinations (give --config FILE)");
@@ -227,13 +228,16 @@ int RunCheckPath(Ctl& ctl, const std::vector<std::string>& args) {
 }
 
 int RunImportSersync(Ctl& ctl, const std::vector<std::string>& args) {
-  if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
+  if (args.size() != 1) {
+    return ctl.Fail(kExUsage, "give one sersync confxml.xml (see ferryctl import-sersync --help)");
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
     std::cout << "Usage: ferryctl import-sersync confxml.xml > ferry.conf\n\n"
                  "Prints the ferry.conf equivalent of a sersync 2.5 config: localpath, remote,\n"
                  "rsync params, auth, port, timeout, ssh, filter, failLog, crontab. What has no\n"
                  "equivalent (the CDN plugin, ...) is reported on stderr and as # NOTE: lines,\n"
                  "never dropped silently. Check the result with ferryd --check-config.\n";
-    return args.size() == 1 ? kExOk : kExUsage;
+    return kExOk;
   }
   std::ifstream in(args[0], std::ios::binary);
   if (!in) return ctl.Fail(kExUsage, "cannot read " + args[0]);

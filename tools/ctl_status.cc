@@ -86,6 +86,20 @@ Result<json> GetStatus(const Ctl& ctl) {
   return s;
 }
 
+// "99 B", "1.5 KiB", "8.0 GiB": for people (FormatSize is exact, for configs).
+std::string HumanSize(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
 bool NeedsCare(const json& t) {
   const std::string state = t.value("state", "");
   return state == "blocked" || state == "expired" || t.value("dead_letters", 0) > 0;
@@ -113,8 +127,8 @@ void PrintTable(const json& s) {
                           (s.value("ready", false) ? ", ready" : ", starting")
                     : std::string("stopped (reading the journal directly)"))
             << "\njournal: " << j.value("dir", "") << "  "
-            << FormatSize(j.value("bytes", uint64_t{0}))
-            << (j.contains("budget") ? " of " + FormatSize(j["budget"].get<uint64_t>()) : "")
+            << HumanSize(j.value("bytes", uint64_t{0}))
+            << (j.contains("budget") ? " of " + HumanSize(j["budget"].get<uint64_t>()) : "")
             << "  seq " << j.value("oldest_seq", uint64_t{0}) << ".."
             << s.value("head", uint64_t{0}) << "\n\n";
   std::cout << Cell("DESTINATION", 14) << Cell("STATE", 12) << Cell("WATCHES", 9) << "SOURCE\n";
@@ -138,7 +152,7 @@ void PrintTable(const json& s) {
               << Ago(t.value("last_success", json())) << "\n";
     std::cout << "  " << t.value("url", "") << " (destination " << t.value("destination", "")
               << ", " << t.value("events_delivered", uint64_t{0}) << " events, "
-              << FormatSize(t.value("bytes_sent", uint64_t{0})) << " sent)\n";
+              << HumanSize(t.value("bytes_sent", uint64_t{0})) << " sent)\n";
     if (!t.value("last_error", "").empty()) {
       std::cout << "  last error: " << EscapePath(t["last_error"].get<std::string>()) << "\n";
     }

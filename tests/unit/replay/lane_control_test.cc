@@ -92,6 +92,24 @@ TEST_F(LaneTest, DeadLettersRetryOnDemandAndLeaveWhenDelivered) {
   EXPECT_TRUE(journal_->ListDeadLetters("backup")->empty());
 }
 
+TEST_F(LaneTest, DeadLetterRetryAskedForDuringABatchRunsAfterIt) {
+  MakeSyncedLane();
+  ASSERT_TRUE(journal_
+                  ->PutDeadLetter({.target = "backup",
+                                   .event = Event{.seq = 7, .destination = dest_, .path = "p"},
+                                   .error = "Permission denied"})
+                  .ok());
+  StartBatch({"a"});
+  ASSERT_TRUE(exec_.has_child());
+  lane_->RetryDeadLettersNow();  // found by ferryctl's tests: was dropped
+  exec_.RunDue();
+  exec_.Finish(0);  // the batch
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child()) << "the retry runs once the batch has ended";
+  EXPECT_EQ(exec_.Finish(0).input, std::string("./p\0", 4));
+  EXPECT_TRUE(journal_->ListDeadLetters("backup")->empty());
+}
+
 TEST_F(LaneTest, StopLetsTheRunningBatchFinishThenStartsNothing) {
   MakeSyncedLane();
   StartBatch({"a"});

@@ -191,6 +191,8 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
     Status s = Commit(batch);
     if (!s.ok() && deferred_.ok()) deferred_ = s;
   }
+  auto row = journal_->GetCatalogEntry(options_.destination, move.path);
+  const bool known = !row || row->has_value();  // a read error: assume it is
   batch->catalog.push_back({.op = CatalogChange::Op::kMove,
                             .destination = options_.destination,
                             .path = path,
@@ -201,6 +203,12 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
     if (Selected(kSelectDelete)) AddEvent(batch, EventKind::kDelete, move.path, is_dir);
     AddEvent(batch, EventKind::kCreate, path, is_dir);
   }
+  // Made and renamed before its create was handled (the create found
+  // nothing at the old name): the catalog had no row to move and the watch
+  // table no directory to rename. Take the new name as created, so it is
+  // watched and cataloged; otherwise its removal while ferryd is stopped
+  // goes unnoticed at the next start (found by the SIGKILL scenario).
+  if (!known) HandleCreate(path, is_dir, /*moved_in=*/true, batch);
 }
 
 void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,

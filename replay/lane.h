@@ -117,8 +117,9 @@ class Lane {
   void SchedulePoll(int64_t delay_ns);
   void Poll();
   void StartFullSync(uint64_t head, const std::string& why);
-  // Local targets: renames the plan's moves in place, so moved data is not
-  // sent again (ssh and daemon targets get the data sent).
+  // Local targets: renames the plan's moves in place, so a moved directory's
+  // data is not sent again (files are still sent; ssh and daemon targets get
+  // the data sent).
   void ApplyMoves(Plan* plan);
   // Splits each run into `parallel` shards, one wave per run.
   std::vector<std::vector<Transfer>> Waves(std::vector<Transfer> transfers) const;

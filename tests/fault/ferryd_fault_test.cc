@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "journal/escape.h"
 #include "tests/lib/ferryd_fixture.h"
 #include "tests/lib/workload.h"
 
@@ -53,14 +54,16 @@ class FaultTest : public FerrydTest {
     if (!converged) {
       // The journal's story of the path that differs, for the diagnosis.
       std::string why = converged.message();
+      std::printf("local: %s\nmodule: %s\n", testing::DiffTrees(src(), local()).c_str(),
+                  testing::DiffTrees(src(), module()).c_str());
       std::string name = why.substr(0, why.find(':'));
       name = name.substr(name.rfind('/') + 1);
       auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("diag"));
       if (j && (*j)->CatchUp().ok()) {
         for (auto r = (*j)->NewReader({}); r->Valid(); r->Next()) {
           const Event& e = r->event();
-          if (e.path.find(name) != std::string::npos ||
-              e.old_path.find(name) != std::string::npos) {
+          if (EscapePath(e.path).find(name) != std::string::npos ||
+              EscapePath(e.old_path).find(name) != std::string::npos) {
             std::printf("journal: seq %llu %s %s%s <- %s\n", static_cast<unsigned long long>(e.seq),
                         std::string(KindName(e.kind)).c_str(), e.path.c_str(), e.is_dir ? "/" : "",
                         e.old_path.c_str());
@@ -95,15 +98,15 @@ class FaultTest : public FerrydTest {
   std::atomic<int> changes_{0};
 };
 
-// DISABLED: fails about 1 run in 4 (it passes the other 3 in ~9 s). The
-// failures all look alike: the journal has "move rfN/ <- dfM" (a directory
-// made and renamed moments apart), then nothing more about rfN, yet rfN is
-// gone from the source and stays on the target: its later rename or delete
-// was neither journaled by the watcher nor found by the next start's
-// reconcile, so the catalog must have lacked rfN. One cause is fixed (a
-// catalog move did not see puts of its own batch; daemon/watcher.cc now
-// commits them first); another remains. Issue 7's note has the details.
-// Run it with --gtest_also_run_disabled_tests.
+// DISABLED: fails about 1 run in 6 (the others pass in ~10 s). Two causes
+// were found and fixed (a directory made and renamed before its create was
+// handled was never cataloged; a catalog move did not see puts of its own
+// batch). What remains: now and then one file on the rsync daemon target
+// (never the local one) keeps stale content of the same size ("contents
+// differ") although its last modify event is below the cursor. Suspect: the
+// daemon's receiver of the killed client finishing an old transfer after
+// the restarted ferryd delivered the newer content. Run with --gtest_also_run_disabled_tests; a
+// failure prints each target's first difference and the journal's story of the path.
 TEST_F(FaultTest, DISABLED_SigkillAtTwentyRandomMomentsLosesNothing) {
   WriteConfig();
   ASSERT_NO_FATAL_FAILURE(StartFerryd());

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "replay/spawn.h"
+
 namespace ferry {
 
 Ferryd::Ferryd(Config config) : config_(std::move(config)) {}
@@ -64,6 +66,8 @@ LaneOptions Ferryd::LaneFor(const TargetConfig& t, const Destination& d) const {
   o.retry_max_ns = config_.retry_max_ns;
   o.dead_letter_retry_ns = config_.dead_letter_retry_ns;
   o.parallel = t.parallel;
+  if (cut_transfers_ && t.url.kind != TargetUrl::Kind::kLocal)
+    o.start_delay_ns = kCutTransferSettleNs;
   return o;
 }
 
@@ -75,6 +79,22 @@ Status Ferryd::Start() {
   spdlog::info("journal {} (id {}), head seq {}", config_.journal_dir, journal_->id().Hex(),
                journal_->LastSeq());
 
+  // What a crashed predecessor's transfers left running could still write
+  // old data after we deliver newer: stop it before any lane starts.
+  const std::string children = config_.journal_dir + "/children";
+  const Leftovers left = KillLeftoverChildren(children);
+  if (left.transfers > 0) {
+    // The receiving end of a cut transfer on a remote target (rsync daemon,
+    // sshd) cannot be killed from here and may still complete a file it had
+    // whole; remote targets wait a moment so that it cannot land after a
+    // newer version.
+    cut_transfers_ = true;
+    spdlog::warn(
+        "the previous ferryd did not stop cleanly: {} transfer(s) were cut, {} leftover "
+        "process(es) killed; remote targets start in {} s",
+        left.transfers, left.killed, kCutTransferSettleNs / 1'000'000'000);
+  }
+  SetChildRecordDir(children);
   for (int i = 0; i < config_.workers; ++i) {
     workers_.push_back(std::make_unique<UringWorker>());
     FERRY_RETURN_IF_ERROR(workers_.back()->Start());

@@ -118,6 +118,8 @@ class Ferryd {
   std::unique_ptr<MetricsServer> metrics_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> ready_{false};
+  bool cut_transfers_ = false;  // the previous ferryd died with transfers running
+  static constexpr int64_t kCutTransferSettleNs = 3'000'000'000;
   int64_t started_ns_ = 0;
   std::chrono::steady_clock::time_point next_trim_ =
       std::chrono::steady_clock::now() + std::chrono::minutes(1);

@@ -176,7 +176,8 @@ json Ferryd::TargetJson(const Target& t, uint64_t head) {
             {"state", LaneStateName(ls.state)},
             {"transfers_ok", ls.transfers_ok},
             {"transfers_failed", ls.transfers_failed},
-            {"failures_in_a_row", ls.failures_in_a_row}};
+            {"failures_in_a_row", ls.failures_in_a_row},
+            {"events_per_s", ls.events_per_s}};
   j.update(TargetJournalJson(journal_.get(), t.config.name, t.destination->id, head,
                              SystemClock::Default()->WallNanos()));
   if (j["expired"] && ls.state != LaneState::kFullSync) j["state"] = "expired";

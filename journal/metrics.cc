@@ -115,6 +115,8 @@ std::string MetricsText(const nlohmann::json& s) {
              "events_delivered");
   per_target("ferry_target_bytes_sent_total", "counter", "bytes sent, as rsync reports them",
              "bytes_sent");
+  per_target("ferry_target_events_per_second", "gauge", "events delivered per second, last minute",
+             "events_per_s");
   per_target("ferry_target_last_success_timestamp_seconds", "gauge",
              "unix time of the last delivered batch", "last_success");
   w.Family("ferry_target_rsync_runs_total", "counter",

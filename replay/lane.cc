@@ -70,6 +70,10 @@ LaneStatus Lane::status() const {
   std::lock_guard lock(mu_);
   LaneStatus s = status_;
   if (paused_ && !stopping_) s.state = LaneState::kPaused;
+  const int64_t since = executor_->clock()->MonotonicNanos() - 60'000'000'000;
+  uint64_t events = 0;
+  for (const auto& [at, n] : recent_) events += at >= since ? n : 0;
+  s.events_per_s = static_cast<double>(events) / 60.0;
   return s;
 }
 
@@ -84,7 +88,7 @@ void Lane::Log(const Status& s) {
 }
 
 void Lane::Start() {
-  SchedulePoll(0);
+  SchedulePoll(options_.start_delay_ns);
   executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLettersEvery(); });
 }
 
@@ -465,6 +469,9 @@ void Lane::FinishBatch() {
   }
   {
     std::lock_guard lock(mu_);
+    const int64_t now = executor_->clock()->MonotonicNanos();
+    recent_.emplace_back(now, b.events.size());
+    while (!recent_.empty() && recent_.front().first < now - 60'000'000'000) recent_.pop_front();
     status_.failures_in_a_row = 0;
     status_.next_attempt_ns = 0;
     status_.state = journal_->LastSeq() > b.upto ? LaneState::kCatchingUp : LaneState::kOk;

@@ -46,6 +46,7 @@ struct LaneOptions {
   int64_t retry_max_ns = 300'000'000'000;
   int64_t dead_letter_retry_ns = 3'600'000'000'000;
   int64_t idle_poll_ns = 1'000'000'000;  // looks for events even without Notify()
+  int64_t start_delay_ns = 0;            // before the first batch (see Ferryd::Start)
   int partial_attempts = 2;              // failures of one batch before bisecting it
   // Transfers run at once for one kind of a batch. Above 1 each run's paths
   // are sharded by a hash of the path, so a path always goes through one
@@ -64,6 +65,7 @@ struct LaneStatus {
   uint64_t dead_lettered = 0;  // entries this lane dead-lettered since it started
   int failures_in_a_row = 0;
   int64_t next_attempt_ns = 0;  // backing off until then (monotonic clock); 0 = not
+  double events_per_s = 0;      // delivered over the last minute
   bool busy = false;            // a batch, full sync or dead-letter retry is running
   bool stopped = false;         // Stop() took effect: nothing runs any more
 };
@@ -164,6 +166,7 @@ class Lane {
 
   mutable std::mutex mu_;
   LaneStatus status_;
+  std::deque<std::pair<int64_t, uint64_t>> recent_;  // (monotonic ns, events) of batches
 };
 
 }  // namespace ferry

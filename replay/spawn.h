@@ -22,4 +22,22 @@ namespace ferry {
 // closes) its copies. An error names the program (ENOENT: not installed).
 Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, int err);
 
+// Leftovers of a crash. PR_SET_PDEATHSIG reaches the direct child only, not
+// what it forked (rsync's local receiver, the ssh under rsync), and such a
+// process can still finish writing an old version of a file after the next
+// ferryd delivered a newer one. So, when a record directory is set, each
+// child's process group is recorded there as a file (named by the group id,
+// holding the boot id and the program), removed once the child is reaped;
+// at start ferryd kills what a crashed predecessor left.
+void SetChildRecordDir(std::string dir);  // before the first spawn; "" = off
+void ForgetChild(pid_t pid);              // the child was reaped
+// SIGKILLs the processes of each recorded group that run a transfer program
+// (the recorded one, rsync or ssh) in this boot, waits up to a second for
+// them to go, removes the records.
+struct Leftovers {
+  int transfers = 0;  // records found: transfers that were cut by a crash
+  int killed = 0;     // processes killed
+};
+Leftovers KillLeftoverChildren(const std::string& dir);
+
 }  // namespace ferry

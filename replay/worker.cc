@@ -231,6 +231,7 @@ void UringWorker::Complete(io_uring_cqe* cqe) {
       }
       c->exited = true;
       c->exited_at = now;
+      ForgetChild(c->pid);
       break;
     }
     case kWake:

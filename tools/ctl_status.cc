@@ -100,6 +100,14 @@ std::string HumanSize(uint64_t bytes) {
   return buf;
 }
 
+// Events per second delivered over the last minute ("-" without ferryd).
+std::string Rate(const json& t) {
+  if (!t.contains("events_per_s")) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", t["events_per_s"].get<double>());
+  return buf;
+}
+
 bool NeedsCare(const json& t) {
   const std::string state = t.value("state", "");
   return state == "blocked" || state == "expired" || t.value("dead_letters", 0) > 0;
@@ -141,14 +149,14 @@ void PrintTable(const json& s) {
   }
   std::cout << "\n"
             << Cell("TARGET", 14) << Cell("STATE", 12) << Cell("CURSOR", 10) << Cell("LAG", 9)
-            << Cell("LAG_S", 8) << Cell("DEAD", 6) << "LAST SUCCESS\n";
+            << Cell("LAG_S", 8) << Cell("DEAD", 6) << Cell("EV/S", 8) << "LAST SUCCESS\n";
   for (const json& t : s["targets"]) {
     char lag_s[32];
     std::snprintf(lag_s, sizeof lag_s, "%.1f", t.value("lag_seconds", 0.0));
     std::cout << Cell(t.value("name", ""), 14) << Cell(t.value("state", ""), 12)
               << Cell(t["cursor"].dump(), 10)
               << Cell(t["lag_events"].dump() + (t.value("lag_exact", true) ? "" : "+"), 9)
-              << Cell(lag_s, 8) << Cell(t["dead_letters"].dump(), 6)
+              << Cell(lag_s, 8) << Cell(t["dead_letters"].dump(), 6) << Cell(Rate(t), 8)
               << Ago(t.value("last_success", json())) << "\n";
     std::cout << "  " << t.value("url", "") << " (destination " << t.value("destination", "")
               << ", " << t.value("events_delivered", uint64_t{0}) << " events, "

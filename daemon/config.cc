@@ -339,8 +339,9 @@ class Parser {
     } else if (e.key == "rsync_args") {
       d.rsync_args = Words(e.value);
       if (d.rsync_args.empty()) {
-        return At(e, "is empty; give rsync options such as -a, or remove the line for the "
-                     "default -a");
+        return At(e,
+                  "is empty; give rsync options such as -a, or remove the line for the "
+                  "default -a");
       }
       for (const std::string& w : d.rsync_args) {
         std::string opt = w.substr(0, w.find('='));

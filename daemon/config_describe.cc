@@ -17,8 +17,9 @@ std::string DescribeConfig(const Config& c) {
     << "\nshutdown_grace = " << FormatDuration(c.shutdown_grace_ns)
     << "\n\n[control]\nsocket = " << c.socket << "\nmode = 0" << std::oct << c.socket_mode
     << std::dec << "\n\n[log]\nfile = " << c.log_file << (c.log_file.empty() ? "  # stderr" : "")
-    << "\nmax_size = " << FormatSize(c.log_max_size) << "\nmax_files = " << c.log_max_files << "\n\n[metrics]\nlisten = " << c.metrics_listen
-    << (c.metrics_listen.empty() ? "  # off" : "") << "\n";
+    << "\nmax_size = " << FormatSize(c.log_max_size) << "\nmax_files = " << c.log_max_files
+    << "\n\n[metrics]\nlisten = " << c.metrics_listen << (c.metrics_listen.empty() ? "  # off" : "")
+    << "\n";
   for (const auto& d : c.destinations) {
     o << "\n[destination." << d.name << "]\nsource = " << d.source
       << "\nevents = " << EventSelectionString(d.events) << "\n";

@@ -16,19 +16,6 @@ using nlohmann::json;
 
 json Error(const std::string& message) { return {{"ok", false}, {"error", message}}; }
 
-// Paths are raw bytes; JSON strings are Unicode (see tools/log_format.h for
-// the rule readers follow: "path_b64" when present, else "path").
-void PutPath(json& j, const std::string& key, const std::string& path) {
-  if (IsValidUtf8(path)) {
-    j[key] = path;
-  } else {
-    j[key] = EscapePath(path);
-    j[key + "_b64"] = Base64Encode(path);
-  }
-}
-
-json Time(int64_t ns) { return ns > 0 ? json(ns / 1'000'000'000) : json(nullptr); }  // unix s
-
 uint64_t UInt(const json& r, const char* key) {
   if (!r.contains(key) || !r[key].is_number_unsigned()) {
     throw std::invalid_argument(std::string("\"") + key + "\" must be a non-negative integer");
@@ -77,48 +64,32 @@ json Ferryd::HandleControl(const json& request) {
 }
 
 json Ferryd::Rewind(Target* t, const json& request) {
-  const uint64_t head = journal_->LastSeq();
-  const uint32_t dest = t->destination->id;
-  uint64_t seq;
+  std::optional<int64_t> since;
+  uint64_t seq = 0;
   if (request.contains("time_ns")) {
-    if (!request["time_ns"].is_number_integer())
+    if (!request["time_ns"].is_number_integer()) {
       throw std::invalid_argument("\"time_ns\" must be an integer");
-    auto s = SeqAtTime(journal_.get(), dest, request["time_ns"].get<int64_t>(), head);
-    if (!s) return Error(s.error().message());
-    seq = *s;
+    }
+    since = request["time_ns"].get<int64_t>();
   } else {
     seq = UInt(request, "seq");
   }
   const bool execute = request.value("execute", false);
-  const bool full_sync = request.value("full_sync", false);
-  auto oldest = journal_->OldestSeq();
-  if (!oldest) return Error(oldest.error().message());
-  // Seqs start at 1: anything below the oldest retained one was trimmed.
-  const bool trimmed = seq<*oldest&& * oldest> 1;
-  json reply = {{"ok", true},     {"target", t->config.name}, {"from_seq", seq},
-                {"to_seq", head}, {"oldest_seq", *oldest},    {"executed", false}};
-  if (trimmed && !full_sync) {
-    return Error("seq " + std::to_string(seq) +
-                 " is no longer in the journal; the oldest retained is " + std::to_string(*oldest) +
-                 " (replay from there, or add --full-sync to resync the whole tree)");
+  auto plan = PlanReplay(journal_.get(), t->destination->id, since, seq);
+  if (!plan) return Error(plan.error().message());
+  if (plan->trimmed && !request.value("full_sync", false)) {
+    return Error(TrimmedReplayError(*plan));
   }
-  if (trimmed) {
-    reply["full_sync"] = true;
-    if (execute) {
-      t->lane->Resync();
-      reply["executed"] = true;
-    }
-    return reply;
-  }
-  auto pending = CountPending(journal_.get(), dest, seq == 0 ? 0 : seq - 1, head, UINT64_MAX);
-  if (!pending) return Error(pending.error().message());
-  reply["events"] = pending->events;
-  if (execute) {
-    t->lane->Rewind(seq);
-    reply["executed"] = true;
+  json reply = ReplayPlanJson(*plan, t->config.name);
+  if (execute && plan->trimmed) {
+    t->lane->Resync();
+  } else if (execute) {
+    t->lane->Rewind(plan->from_seq);
     spdlog::info("target {}: rewind to seq {} by the operator ({} events go again)", t->config.name,
-                 seq, pending->events);
+                 plan->from_seq, plan->events);
   }
+  reply["ok"] = true;
+  reply["executed"] = execute;
   return reply;
 }
 
@@ -138,16 +109,7 @@ json Ferryd::DeadLetters(const json& request, const std::string& verb) {
   json entries = json::array();
   for (const DeadLetter& d : *letters) {
     if (by_seq && d.event.seq != seq) continue;
-    json e = {{"target", d.target},
-              {"seq", d.event.seq},
-              {"kind", KindName(d.event.kind)},
-              {"is_dir", d.event.is_dir},
-              {"error", d.error},
-              {"attempts", d.attempts},
-              {"first_failed", Time(d.first_failed_ns)},
-              {"last_failed", Time(d.last_failed_ns)}};
-    PutPath(e, "path", d.event.path);
-    entries.push_back(std::move(e));
+    entries.push_back(DeadLetterJson(d));
     if (verb == "dlq_drop") {
       Status s = journal_->RemoveDeadLetter(d.target, d.event.seq);
       if (!s.ok()) return Error(s.message());

@@ -109,20 +109,13 @@ Result<nlohmann::json> Ferryd::Reload() {
     if (!find_target(config_, t.name)) added.push_back("target." + t.name);
   }
   nlohmann::json restart = NeedsRestart(config_, next);
-  // Keep what a reload could not apply, so the next reload compares to what runs.
-  next.journal_dir = config_.journal_dir;
-  next.sync = config_.sync;
-  next.workers = config_.workers;
-  next.batch_delay_ns = config_.batch_delay_ns;
-  next.retry_max_ns = config_.retry_max_ns;
-  next.dead_letter_retry_ns = config_.dead_letter_retry_ns;
-  next.socket = config_.socket;
-  next.socket_mode = config_.socket_mode;
-  next.log_file = config_.log_file;
-  next.log_max_size = config_.log_max_size;
-  next.log_max_files = config_.log_max_files;
-  next.metrics_listen = config_.metrics_listen;
-  config_ = std::move(next);
+  // Take what a reload applies; the rest stays as it runs, so the next
+  // reload compares with what runs.
+  config_.destinations = std::move(next.destinations);
+  config_.targets = std::move(next.targets);
+  config_.retention_ns = next.retention_ns;
+  config_.max_size = next.max_size;
+  config_.shutdown_grace_ns = next.shutdown_grace_ns;
   spdlog::info("reloaded {}: {} added, {} removed, {} changed{}", config_.path, added.size(),
                removed.size(), changed.size(),
                restart.empty() ? "" : "; needs a restart to apply: " + restart.dump());

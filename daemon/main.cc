@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
       "check-config", "validate the configuration, print the resolved settings, exit")(
       "log-level", po::value(&log_level)->default_value("info"),
       "trace, debug, info, warn, error, critical or off")("source", po::value(&source),
-                                                     "quick mode: the directory to replicate")(
+                                                          "quick mode: the directory to replicate")(
       "target", po::value(&targets), "quick mode: a target URL (repeatable)")(
       "journal", po::value(&journal), "quick mode: the journal directory");
   po::variables_map vm;
@@ -71,9 +71,11 @@ int main(int argc, char** argv) {
     return kExUsage;
   }
   if (vm.count("help")) {
-    std::cout << opts << "\nExit status: 0 on a clean stop, 64 bad usage, 70 could not start (the log says\n"
-                 "why), 78 bad configuration.\nSignals: SIGTERM/SIGINT stop cleanly, SIGHUP "
-                 "rereads the configuration.\n";
+    std::cout
+        << opts
+        << "\nExit status: 0 on a clean stop, 64 bad usage, 70 could not start (the log says\n"
+           "why), 78 bad configuration.\nSignals: SIGTERM/SIGINT stop cleanly, SIGHUP "
+           "rereads the configuration.\n";
     return 0;
   }
   if (vm.count("version")) {

@@ -35,4 +35,33 @@ Result<uint64_t> SeqAtTime(Journal* journal, uint32_t destination, int64_t time_
   return head + 1;
 }
 
+Result<ReplayPlan> PlanReplay(Journal* journal, uint32_t destination,
+                              std::optional<int64_t> since_ns, uint64_t from_seq) {
+  ReplayPlan plan;
+  plan.to_seq = journal->LastSeq();
+  plan.from_seq = from_seq;
+  if (since_ns) {
+    auto seq = SeqAtTime(journal, destination, *since_ns, plan.to_seq);
+    if (!seq) return seq.error();
+    plan.from_seq = *seq;
+  }
+  auto oldest = journal->OldestSeq();
+  if (!oldest) return oldest.error();
+  plan.oldest_seq = *oldest;
+  // Seqs start at 1: anything below the oldest retained one was trimmed.
+  plan.trimmed = plan.from_seq<*oldest&& * oldest> 1;
+  if (plan.trimmed) return plan;
+  auto pending = CountPending(journal, destination, plan.from_seq == 0 ? 0 : plan.from_seq - 1,
+                              plan.to_seq, UINT64_MAX);
+  if (!pending) return pending.error();
+  plan.events = pending->events;
+  return plan;
+}
+
+std::string TrimmedReplayError(const ReplayPlan& plan) {
+  return "seq " + std::to_string(plan.from_seq) +
+         " is no longer in the journal; the oldest retained is " + std::to_string(plan.oldest_seq) +
+         " (replay from there, or add --full-sync to resync the whole tree)";
+}
+
 }  // namespace ferry

@@ -51,4 +51,30 @@ nlohmann::json TargetJournalJson(Journal* journal, const std::string& target, ui
   return j;
 }
 
+nlohmann::json DeadLetterJson(const DeadLetter& d) {
+  nlohmann::json e = {{"target", d.target},
+                      {"seq", d.event.seq},
+                      {"kind", KindName(d.event.kind)},
+                      {"is_dir", d.event.is_dir}};
+  PutPath(e, "path", d.event.path);
+  e["error"] = d.error;
+  e["attempts"] = d.attempts;
+  e["first_failed"] = Seconds(d.first_failed_ns);
+  e["last_failed"] = Seconds(d.last_failed_ns);
+  return e;
+}
+
+nlohmann::json ReplayPlanJson(const ReplayPlan& plan, const std::string& target) {
+  nlohmann::json j = {{"target", target},
+                      {"from_seq", plan.from_seq},
+                      {"to_seq", plan.to_seq},
+                      {"oldest_seq", plan.oldest_seq}};
+  if (plan.trimmed) {
+    j["full_sync"] = true;
+  } else {
+    j["events"] = plan.events;
+  }
+  return j;
+}
+
 }  // namespace ferry

@@ -6,6 +6,7 @@
 
 #include "journal/escape.h"
 #include "journal/pending.h"
+#include "journal/status_json.h"
 #include "tools/control_client.h"
 #include "tools/ctl.h"
 #include "tools/log_format.h"
@@ -145,38 +146,21 @@ int RunReplay(Ctl& ctl, const std::vector<std::string>& args) {
   }
   auto dest = TargetDestination(ctl, j.get(), target);
   if (!dest) return ctl.Fail(kExFindings, dest.error().message());
-  const uint64_t head = j->LastSeq();
-  uint64_t seq = from_seq;
-  if (request.contains("time_ns")) {
-    auto s = SeqAtTime(j.get(), *dest, request["time_ns"], head);
-    if (!s) return ctl.Fail(kExUnavailable, s.error().message());
-    seq = *s;
+  std::optional<int64_t> since_ns;
+  if (request.contains("time_ns")) since_ns = request["time_ns"].get<int64_t>();
+  auto plan = PlanReplay(j.get(), *dest, since_ns, from_seq);
+  if (!plan) return ctl.Fail(kExUnavailable, plan.error().message());
+  if (plan->trimmed && !vm.count("full-sync")) {
+    return ctl.Fail(kExFindings, TrimmedReplayError(*plan));
   }
-  auto oldest = j->OldestSeq();
-  if (!oldest) return ctl.Fail(kExUnavailable, oldest.error().message());
-  json reply = {{"target", target}, {"from_seq", seq}, {"to_seq", head}, {"oldest_seq", *oldest}};
-  if (seq<*oldest&& * oldest> 1) {
-    if (!vm.count("full-sync")) {
-      return ctl.Fail(kExFindings, "seq " + std::to_string(seq) +
-                                       " is no longer in the journal; the oldest retained is " +
-                                       std::to_string(*oldest) +
-                                       " (replay from there, or add --full-sync)");
-    }
-    reply["full_sync"] = true;
-    if (vm.count("execute")) {
-      Status s = j->DeleteTarget(target);  // no cursor: a full sync at start
-      if (!s.ok()) return ctl.Fail(kExUnavailable, s.message());
-      reply["executed"] = true;
-    }
-  } else {
-    auto pending = CountPending(j.get(), *dest, seq == 0 ? 0 : seq - 1, head, UINT64_MAX);
-    if (!pending) return ctl.Fail(kExUnavailable, pending.error().message());
-    reply["events"] = pending->events;
-    if (vm.count("execute")) {
-      Status s = j->SetCursor(target, *dest, seq == 0 ? 0 : seq - 1);
-      if (!s.ok()) return ctl.Fail(kExUnavailable, s.message());
-      reply["executed"] = true;
-    }
+  json reply = ReplayPlanJson(*plan, target);
+  if (vm.count("execute")) {
+    // No cursor means a full sync at start.
+    Status s = plan->trimmed
+                   ? j->DeleteTarget(target)
+                   : j->SetCursor(target, *dest, plan->from_seq == 0 ? 0 : plan->from_seq - 1);
+    if (!s.ok()) return ctl.Fail(kExUnavailable, s.message());
+    reply["executed"] = true;
   }
   PrintReplay(reply);
   if (vm.count("execute")) std::cout << "ferryd is stopped: this takes effect when it starts.\n";
@@ -307,20 +291,7 @@ int RunDlq(Ctl& ctl, const std::vector<std::string>& args) {
     if (!letters) return ctl.Fail(kExUnavailable, letters.error().message());
     for (const DeadLetter& d : *letters) {
       if (vm.count("seq") && d.event.seq != seq) continue;
-      json e = {{"target", d.target},
-                {"seq", d.event.seq},
-                {"kind", KindName(d.event.kind)},
-                {"error", d.error},
-                {"attempts", d.attempts},
-                {"first_failed", d.first_failed_ns / 1'000'000'000},
-                {"last_failed", d.last_failed_ns / 1'000'000'000}};
-      if (IsValidUtf8(d.event.path)) {
-        e["path"] = d.event.path;
-      } else {
-        e["path"] = EscapePath(d.event.path);
-        e["path_b64"] = Base64Encode(d.event.path);
-      }
-      entries.push_back(e);
+      entries.push_back(DeadLetterJson(d));
       if (action == "drop") {
         Status s = j->RemoveDeadLetter(d.target, d.event.seq);
         if (!s.ok()) return ctl.Fail(kExUnavailable, s.message());

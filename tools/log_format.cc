@@ -6,6 +6,7 @@
 
 #include "journal/escape.h"
 #include "journal/filter.h"
+#include "journal/status_json.h"
 
 namespace ferry {
 namespace {
@@ -88,15 +89,6 @@ std::string Verbose(const Event& e, const EventContext& ctx) {
 // A name that should be UTF-8 (destination, target): escaped if it is not.
 std::string JsonName(std::string_view name) {
   return IsValidUtf8(name) ? std::string(name) : EscapePath(name);
-}
-
-void PutPath(Json& obj, const std::string& key, std::string_view bytes) {
-  if (IsValidUtf8(bytes)) {
-    obj[key] = std::string(bytes);
-  } else {
-    obj[key] = EscapePath(bytes);
-    obj[key + "_b64"] = Base64Encode(bytes);
-  }
 }
 
 std::string JsonEvent(const Event& e, const EventContext& ctx, bool pretty) {

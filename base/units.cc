@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <utility>
 
 namespace ferry {
@@ -74,6 +75,19 @@ std::string FormatSize(uint64_t bytes) {
     if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + std::string(name);
   }
   return std::to_string(bytes);
+}
+
+std::string HumanSize(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
 }
 
 }  // namespace ferry

@@ -18,5 +18,7 @@ Result<uint64_t> ParseSize(std::string_view text);
 // "20ms", "5m", "7d": the largest unit that divides exactly.
 std::string FormatDuration(int64_t ns);
 std::string FormatSize(uint64_t bytes);
+// "99 B", "1.5 KiB", "8.0 GiB": for people (FormatSize is exact, for configs).
+std::string HumanSize(uint64_t bytes);
 
 }  // namespace ferry

@@ -91,8 +91,9 @@ Status Ferryd::Start() {
     cut_transfers_ = true;
     spdlog::warn(
         "the previous ferryd did not stop cleanly: {} transfer(s) were cut, {} leftover "
-        "process(es) killed; remote targets start in {} s",
-        left.transfers, left.killed, kCutTransferSettleNs / 1'000'000'000);
+        "process(es) killed, {} rsync temporary file(s) they left removed; remote targets "
+        "start in {} s",
+        left.transfers, left.killed, left.temp_files_removed, kCutTransferSettleNs / 1'000'000'000);
   }
   SetChildRecordDir(children);
   for (int i = 0; i < config_.workers; ++i) {
@@ -239,11 +240,13 @@ void Ferryd::WatchLoop(Destination* d) {
   try {
     while (!stop_ && !d->stop) {
       auto records = d->reader->Take(100);
+      const uint64_t head = journal_->LastSeq();
       Status s = d->watcher->Process(records);
       if (s.ok() && d->retry.exchange(false)) s = d->watcher->Retry();
       if (s.ok()) s = d->watcher->Tick();
       if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
-      if (!records.empty()) {
+      // A Tick can journal too: the rescan after the journal failed, say.
+      if (!records.empty() || journal_->LastSeq() != head) {
         std::lock_guard lock(d->lanes_mu);
         for (Lane* lane : d->lanes) lane->Notify();
       }
@@ -271,17 +274,35 @@ void Ferryd::Maintain() {
       for (Lane* lane : d->lanes) lane->Resync();
     }
   }
-  if (now < next_trim_) return;
-  next_trim_ = now + std::chrono::minutes(1);
-  auto r =
-      journal_->Trim({.keep_delivered_ns = config_.retention_ns, .max_bytes = config_.max_size});
+  // The budget is checked often, and cheaply (an estimate of the events'
+  // size, no scan): a target outage must not let the journal run far past
+  // max_size. Age-based retention scans events, so it runs once a minute.
+  if (now >= next_trim_) {
+    next_trim_ = now + kTrimEvery;
+    next_budget_check_ = now + kBudgetCheckEvery;
+    TrimJournal({.keep_delivered_ns = config_.retention_ns, .max_bytes = config_.max_size});
+  } else if (config_.max_size > 0 && now >= next_budget_check_) {
+    next_budget_check_ = now + kBudgetCheckEvery;
+    auto bytes = journal_->EventBytes();
+    if (!bytes) {
+      spdlog::error("journal size: {}", bytes.error().ToString());
+    } else if (*bytes > config_.max_size) {
+      TrimJournal({.keep_delivered_ns = 0, .max_bytes = config_.max_size});
+    }
+  }
+}
+
+void Ferryd::TrimJournal(const RetentionPolicy& policy) {
+  auto r = journal_->Trim(policy);
   if (!r) {
     spdlog::error("trim: {}", r.error().ToString());
     return;
   }
   if (r->trimmed.empty()) return;
-  spdlog::info("trimmed seq {}..{} ({} -> {} bytes)", r->trimmed.first, r->trimmed.last,
-               r->bytes_before, r->bytes_after);
+  const bool budget = r->bytes_before > config_.max_size && config_.max_size > 0;
+  spdlog::info("trimmed seq {}..{} ({} -> {} bytes{})", r->trimmed.first, r->trimmed.last,
+               r->bytes_before, r->bytes_after,
+               budget ? "; over the budget, max_size " + std::to_string(config_.max_size) : "");
   for (const std::string& t : r->expired_targets) {
     spdlog::error(
         "target {}: the journal budget (max_size) dropped events it had not received; "

@@ -44,8 +44,11 @@ class Ferryd {
   // replaying, opens the control socket. Errors name what failed; nothing
   // keeps running after one.
   Status Start();
-  // Periodic work: trims the journal once a minute, starts the periodic
-  // full syncs (full_sync_every). Main thread.
+  // Periodic work: starts the periodic full syncs (full_sync_every); trims
+  // delivered events past [journal] retention once a minute; checks the
+  // journal's estimated size every kBudgetCheckEvery and trims it to 90% of
+  // max_size when over (lagging targets expire: full sync). Main thread;
+  // a trim blocks it while RocksDB compacts the trimmed range.
   void Maintain();
   void Stop();  // any thread
   bool stopped() const { return stop_; }
@@ -98,6 +101,8 @@ class Ferryd {
   LaneOptions LaneFor(const TargetConfig& t, const Destination& d) const;
   // Waits up to the grace period for the lanes to go idle.
   void DrainLanes();
+  // Applies `policy` once and logs what it trimmed and whom it expired.
+  void TrimJournal(const RetentionPolicy& policy);
 
   // The verbs (ferryd_control.cc); called with mu_ held.
   nlohmann::json Rewind(Target* t, const nlohmann::json& request);
@@ -121,8 +126,10 @@ class Ferryd {
   bool cut_transfers_ = false;  // the previous ferryd died with transfers running
   static constexpr int64_t kCutTransferSettleNs = 3'000'000'000;
   int64_t started_ns_ = 0;
-  std::chrono::steady_clock::time_point next_trim_ =
-      std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  static constexpr std::chrono::minutes kTrimEvery{1};
+  static constexpr std::chrono::seconds kBudgetCheckEvery{2};
+  std::chrono::steady_clock::time_point next_trim_ = std::chrono::steady_clock::now() + kTrimEvery;
+  std::chrono::steady_clock::time_point next_budget_check_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace ferry

@@ -27,8 +27,9 @@ uint64_t UInt(const json& r, const char* key) {
 
 json Ferryd::HandleControl(const json& request) {
   const std::string verb = request.value("verb", "");
-  if (verb == "reload") {
+  if (verb == "reload") {  // like SIGHUP (main.cc)
     auto r = Reload();
+    Retry();  // and retry what the watch limit left unwatched
     return r ? *r : Error(r.error().message());
   }
   if (verb == "status") return StatusJson();
@@ -154,6 +155,10 @@ json Ferryd::StatusJson() {
   const uint64_t head = journal_->LastSeq();
   json journal = JournalJson(journal_.get(), config_.journal_dir);
   journal["budget"] = config_.max_size;
+  // Whether it takes writes; "error" says why not (a full filesystem, say).
+  const Status writable = journal_->write_status();
+  journal["writable"] = writable.ok();
+  if (!writable.ok()) journal["error"] = writable.message();
   json j = {{"ok", true},
             {"daemon", "running"},
             {"ready", ready_.load()},

@@ -1,5 +1,9 @@
 #include "daemon/reconcile.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+
 #include "daemon/file_stat.h"
 #include "daemon/tree_walk.h"
 
@@ -9,6 +13,11 @@ namespace {
 bool Under(std::string_view path, std::string_view dir) {
   return !dir.empty() && path.size() > dir.size() && path.starts_with(dir) &&
          path[dir.size()] == '/';
+}
+
+// Under, where everything but the root itself is below the root.
+bool Below(std::string_view path, std::string_view dir) {
+  return dir.empty() ? !path.empty() : Under(path, dir);
 }
 
 bool ContentChanged(const FileState& was, const FileState& now) {
@@ -25,12 +34,8 @@ class Reconciler {
   Reconciler(Journal* journal, const ReconcileOptions& o) : journal_(journal), o_(o) {}
 
   Result<ReconcileStats> Run() {
-    TreeWalker walker({.root = o_.root,
-                       .filter = o_.filter,
-                       .clock = o_.clock,
-                       .before_listing = o_.before_listing,
-                       .on_error = o_.on_error});
     auto catalog = journal_->NewCatalogReader(o_.destination);
+    if (!o_.subtrees.empty()) return RunSubtrees(catalog.get());
     if (!catalog->Valid()) {
       FERRY_RETURN_IF_ERROR(catalog->status());
       stats_.first_sync = true;
@@ -47,32 +52,7 @@ class Reconciler {
                                 .destination = o_.destination,
                                 .state = {.mode = S_IFDIR | 0755}});
     }
-    std::optional<WalkEntry> w = walker.Next();
-    while (w || catalog->Valid()) {
-      int cmp = !w ? 1 : !catalog->Valid() ? -1 : ComparePaths(w->path, catalog->entry().path);
-      if (cmp < 0) {
-        Added(*w);
-        w = walker.Next();
-      } else if (cmp > 0) {
-        std::string gone = catalog->entry().path;
-        Removed(gone, IsDir(catalog->entry().state));
-        for (catalog->Next(); catalog->Valid() && Under(catalog->entry().path, gone);) {
-          catalog->Next();
-        }
-      } else {
-        const FileState was = catalog->entry().state;
-        const bool was_dir = IsDir(was);
-        catalog->Next();
-        if (was_dir && !SameType(was, w->state)) {
-          while (catalog->Valid() && Under(catalog->entry().path, w->path)) catalog->Next();
-        }
-        Compare(*w, was);
-        w = walker.Next();
-      }
-      FERRY_RETURN_IF_ERROR(MaybeFlush(false));
-    }
-    FERRY_RETURN_IF_ERROR(catalog->status());
-    stats_.entries = walker.entries();
+    FERRY_RETURN_IF_ERROR(Merge("", catalog.get()));
     FERRY_RETURN_IF_ERROR(MaybeFlush(true));
     return stats_;
   }
@@ -146,6 +126,76 @@ class Reconciler {
                  .is_dir = IsDir(w.state),
                  .path = w.path});
     }
+  }
+
+  // Only what is below each of o_.subtrees, in catalog order, so that one
+  // pass of the catalog reader serves them all.
+  Result<ReconcileStats> RunSubtrees(CatalogReader* catalog) {
+    std::vector<std::string> tops = o_.subtrees;
+    std::sort(tops.begin(), tops.end(),
+              [](const std::string& a, const std::string& b) { return ComparePaths(a, b) < 0; });
+    const std::string* last = nullptr;  // the last top walked
+    for (const std::string& top : tops) {
+      // A subtree is one range of the catalog, so one below another (or a
+      // duplicate) follows the one it is in, and was walked with it.
+      if (last != nullptr && (top == *last || Below(top, *last))) continue;
+      last = &top;
+      while (catalog->Valid() && ComparePaths(catalog->entry().path, top) <= 0) catalog->Next();
+      FERRY_RETURN_IF_ERROR(catalog->status());
+      FERRY_RETURN_IF_ERROR(Merge(top, catalog));
+    }
+    FERRY_RETURN_IF_ERROR(MaybeFlush(true));
+    return stats_;
+  }
+
+  // Merges the walk of what is below `top` with the catalog entries below
+  // it, the reader being at the first of them.
+  Status Merge(const std::string& top, CatalogReader* catalog) {
+    TreeWalker walker({.root = o_.root,
+                       .start = top,
+                       .filter = o_.filter,
+                       .clock = o_.clock,
+                       .before_listing = o_.before_listing,
+                       .on_error = o_.on_error});
+    auto in_catalog = [&] { return catalog->Valid() && Below(catalog->entry().path, top); };
+    std::optional<WalkEntry> w = walker.Next();
+    if (!w && !top.empty() && !IsDirectory(top)) {
+      // Gone or renamed meanwhile: its parent's records say what became of
+      // it and of what the catalog has below it.
+      while (in_catalog()) catalog->Next();
+      return catalog->status();
+    }
+    while (w || in_catalog()) {
+      int cmp = !w ? 1 : !in_catalog() ? -1 : ComparePaths(w->path, catalog->entry().path);
+      if (cmp < 0) {
+        Added(*w);
+        w = walker.Next();
+      } else if (cmp > 0) {
+        std::string gone = catalog->entry().path;
+        Removed(gone, IsDir(catalog->entry().state));
+        for (catalog->Next(); catalog->Valid() && Under(catalog->entry().path, gone);) {
+          catalog->Next();
+        }
+      } else {
+        const FileState was = catalog->entry().state;
+        const bool was_dir = IsDir(was);
+        catalog->Next();
+        if (was_dir && !SameType(was, w->state)) {
+          while (catalog->Valid() && Under(catalog->entry().path, w->path)) catalog->Next();
+        }
+        Compare(*w, was);
+        w = walker.Next();
+      }
+      FERRY_RETURN_IF_ERROR(MaybeFlush(false));
+    }
+    FERRY_RETURN_IF_ERROR(catalog->status());
+    stats_.entries += walker.entries();
+    return Status::Ok();
+  }
+
+  bool IsDirectory(const std::string& rel) const {
+    struct stat st;
+    return lstat(JoinPath(o_.root, rel).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   }
 
   Status MaybeFlush(bool final) {

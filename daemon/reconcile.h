@@ -13,6 +13,8 @@
 //   mode changed          -> attrib (explains a changed ctime)
 // With an empty catalog it journals one full_sync event instead (the first
 // sync of a destination) and fills the catalog.
+// With `subtrees` it compares only what is below those directories, in the
+// same single pass over the catalog (the watcher's unwatched subtrees).
 //
 // Blocks on disk I/O; call it from the watcher's processing thread.
 #pragma once
@@ -20,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -53,6 +56,12 @@ struct ReconcileOptions {
   // Passed to the TreeWalker: watch each directory before it is listed.
   std::function<void(const std::string& dir)> before_listing;
   std::function<void(const std::string& dir, const Status& why)> on_error;
+  // Empty: the whole tree. Otherwise only what is below these directories
+  // (any order; one below another counts once): no full_sync, and neither
+  // the root's entry nor their own is touched (their parents' watches
+  // report those). One that is no directory now (gone, or renamed, with its
+  // record not handled yet) is skipped: its catalog entries are kept.
+  std::vector<std::string> subtrees;
 };
 
 struct ReconcileStats {

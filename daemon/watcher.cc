@@ -23,6 +23,8 @@ std::string_view WatchStateName(WatchState state) {
       return "rescanning";
     case WatchState::kWatchLimit:
       return "watch-limit";
+    case WatchState::kJournalError:
+      return "journal-error";
     case WatchState::kFailed:
       return "failed";
   }
@@ -80,9 +82,75 @@ void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileSt
 
 Status Watcher::Commit(AppendBatch* batch) {
   if (batch->events.empty() && batch->catalog.empty()) return Status::Ok();
+  if (journal_failed_) {  // the reconcile after Recover() journals it
+    *batch = AppendBatch{};
+    return Status::Ok();
+  }
   auto r = journal_->Append(std::move(*batch));
   *batch = AppendBatch{};
+  if (!r && JournalRefused(r.error())) return Status::Ok();
   return r.error().WithContext("destination " + options_.name);
+}
+
+std::string Watcher::JournalErrorMessage(const Status& refused) const {
+  return refused.message() + "; until it takes writes again (tried every " +
+         std::to_string(options_.journal_retry_interval_ns / 1'000'000) +
+         " ms, and at SIGHUP) changes are not journaled; then the tree is compared with the "
+         "catalog and every change made meanwhile is journaled";
+}
+
+bool Watcher::JournalRefused(const Status& s) {
+  if (!s.IsIOError()) return false;
+  // Whatever the journal says now (another watcher may have recovered it
+  // meanwhile), this batch may not be journaled: the reconcile is owed.
+  if (!journal_failed_) {
+    const Status refused = journal_->write_status();
+    EnterJournalError(refused.ok() ? s : refused);
+  }
+  return true;
+}
+
+void Watcher::EnterJournalError(const Status& refused) {
+  const int64_t now = clock_->MonotonicNanos();
+  journal_failed_ = true;
+  next_journal_retry_ns_ = now + options_.journal_retry_interval_ns;
+  std::string message = JournalErrorMessage(refused);
+  if (!std::exchange(journal_error_logged_, true)) {  // a new outage
+    journal_failed_since_ns_ = now;
+    spdlog::error("destination {}: {}", options_.name, message);
+  }
+  SetState(WatchState::kJournalError, std::move(message));
+}
+
+Status Watcher::RecoverJournal(bool force) {
+  const int64_t now = clock_->MonotonicNanos();
+  if (!force && now < next_journal_retry_ns_) return Status::Ok();
+  next_journal_retry_ns_ = now + options_.journal_retry_interval_ns;
+  Status s = journal_->Recover();
+  if (!s.ok()) {
+    SetState(WatchState::kJournalError, JournalErrorMessage(s));
+    return Status::Ok();
+  }
+  journal_failed_ = false;
+  SetState(WatchState::kRescanning, "journaling the changes made while the journal was failing");
+  auto stats = WatchAndReconcile(/*journal_events=*/true);
+  if (!stats) {
+    if (JournalRefused(stats.error())) return Status::Ok();  // failing again: retried
+    // Another error: the reconcile is still owed, and tried again.
+    journal_failed_ = true;
+    SetState(WatchState::kJournalError,
+             "rescan after the journal failure: " + stats.error().message() + "; retried");
+    return stats.error().WithContext("destination " + options_.name);
+  }
+  journal_error_logged_ = false;
+  spdlog::info(
+      "destination {}: the journal takes writes again after {:.1f} s; the rescan found {} "
+      "changes ({} new, {} changed, {} gone) and journaled them",
+      options_.name, (clock_->MonotonicNanos() - journal_failed_since_ns_) / 1e9,
+      stats->created + stats->modified + stats->attrib + stats->deleted, stats->created,
+      stats->modified + stats->attrib, stats->deleted);
+  ReportUnwatched();
+  return Status::Ok();
 }
 
 Result<ReconcileStats> Watcher::Start() {
@@ -119,6 +187,11 @@ Status Watcher::Process(const std::vector<InotifyRecord>& records) {
   return Status::Ok();
 }
 
+Status Watcher::Retry() {
+  if (journal_failed_) return RecoverJournal(/*force=*/true);
+  return RetryUnwatched(/*force=*/true);
+}
+
 void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
   if ((r.mask & IN_IGNORED) != 0) {
     table_.RemoveWd(r.wd);
@@ -149,6 +222,7 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
     HandleCreate(path, is_dir, /*moved_in=*/false, batch);
   } else if ((r.mask & IN_DELETE) != 0) {
     Gone(path, is_dir, batch);
+    if (is_dir) ForgetUnwatched(path);  // its watch, if any, goes with IN_IGNORED
   } else if ((r.mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)) != 0) {
     auto state = StatPath(Abs(path), clock_->WallNanos());
     if (!state) return;  // gone already: its delete follows
@@ -182,7 +256,13 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
     return;
   }
   SettlePendingAt(path, batch);
-  if (move.is_dir) table_.Rename(move.path, path);
+  if (move.is_dir) {
+    table_.Rename(move.path, path);
+    // What it replaced (an empty directory) is gone; what the watch limit
+    // left unwatched in it is still to be watched, under its new name.
+    ForgetUnwatched(path);
+    RenameUnwatched(move.path, path);
+  }
   if (!batch->catalog.empty()) {
     // The journal moves the catalog rows it has committed (journal.h), so
     // rows this batch puts (a directory made and renamed within one read)
@@ -261,11 +341,17 @@ Status Watcher::Tick() {
     it = pending_.erase(it);
   }
   FERRY_RETURN_IF_ERROR(Commit(&batch));
+  if (!journal_failed_) {  // a lane's failed cursor write stops the journal too
+    const Status refused = journal_->write_status();
+    if (!refused.ok()) EnterJournalError(refused);
+  }
+  if (journal_failed_) return RecoverJournal(/*force=*/false);
   return RetryUnwatched(/*force=*/false);
 }
 
 int64_t Watcher::NextTickNs() const {
   int64_t next = unwatched_.empty() ? INT64_MAX : next_unwatched_rescan_ns_;
+  if (journal_failed_) next = std::min(next, next_journal_retry_ns_);
   for (const auto& [cookie, move] : pending_) next = std::min(next, move.deadline_ns);
   return next;
 }

@@ -12,9 +12,21 @@
 //    watches and the catalog; nothing is dropped, nothing restarts;
 //  - inotify_add_watch failing with ENOSPC/ENOMEM puts the watcher in the
 //    `watch-limit` state with a log line naming fs.inotify.max_user_watches
-//    and the number needed, journals a rescan of every unwatched subtree
-//    (again every `unwatched_rescan_interval`), and retries the watches on
-//    Retry() (SIGHUP) and on that interval.
+//    and the number needed. On Retry() (SIGHUP) and every
+//    `unwatched_rescan_interval` it retries the watches and compares the
+//    unwatched subtrees with the catalog (reconcile.h), journaling and
+//    cataloging what changed there in the same writes. The unwatched
+//    subtrees follow renames of them or of their parents, and are dropped
+//    when deleted or moved out;
+//  - a journal that refuses writes (its filesystem full, a failed fsync:
+//    Journal::write_status()) puts the watcher in the `journal-error` state
+//    with one error log line naming the journal directory and the cause.
+//    Records are still handled (watches follow the tree) but their journal
+//    batches are dropped; Tick() calls Journal::Recover() every
+//    `journal_retry_interval` (Retry() at once), and once it succeeds
+//    reconciles the tree with the catalog, which journals every change made
+//    meanwhile: the catalog is written in the same atomic write as the
+//    events, so it holds exactly what was journaled. Nothing is lost.
 // On Start() it reconciles the tree with the catalog (reconcile.h).
 //
 // Threading: all methods but status() run on one processing thread.
@@ -48,10 +60,12 @@ struct WatcherOptions {
   uint32_t events = kDefaultEvents;
   int64_t move_timeout_ns = 200'000'000;
   int64_t unwatched_rescan_interval_ns = 60'000'000'000;
+  int64_t journal_retry_interval_ns = 1'000'000'000;
 };
 
-enum class WatchState { kStarting, kWatching, kRescanning, kWatchLimit, kFailed };
-std::string_view WatchStateName(WatchState state);  // "watching", "watch-limit", ...
+enum class WatchState { kStarting, kWatching, kRescanning, kWatchLimit, kJournalError, kFailed };
+// "watching", "watch-limit", "journal-error", ...
+std::string_view WatchStateName(WatchState state);
 
 struct WatcherStatus {
   WatchState state = WatchState::kStarting;
@@ -75,9 +89,11 @@ class Watcher {
   Result<ReconcileStats> Start();
   // Journals what `records` say, in one Append.
   Status Process(const std::vector<InotifyRecord>& records);
-  // Expires unpaired moves and runs the watch-limit retries that are due.
+  // Expires unpaired moves and runs the watch-limit and journal retries that
+  // are due.
   Status Tick();
-  // Tries again to watch what the watch limit left unwatched (SIGHUP).
+  // Tries again to watch what the watch limit left unwatched, and to write
+  // to a journal that refused writes (SIGHUP).
   Status Retry();
   // When Tick() next has work, in the clock's monotonic time.
   int64_t NextTickNs() const;
@@ -90,6 +106,12 @@ class Watcher {
     bool is_dir;
     int64_t deadline_ns;
   };
+  // The top of a subtree without watches (its parent is watched).
+  struct Unwatched {
+    std::string dir;
+    uint64_t dirs = 1;     // directories in it without a watch, as of the last walk
+    bool missing = false;  // not found at the last retry
+  };
 
   Watcher(WatcherOptions options, Journal* journal, Clock* clock, int fd);
 
@@ -97,15 +119,34 @@ class Watcher {
   // Watches `dir`; on the watch limit records it as unwatched.
   void AddWatch(const std::string& dir);
   void RemoveWatches(const std::string& dir);
+  // `dir` and what is below it are gone (deleted, moved out, replaced):
+  // forgets the unwatched subtrees there.
+  void ForgetUnwatched(const std::string& dir);
+  // `from` and everything below it now live at `to`.
+  void RenameUnwatched(const std::string& from, const std::string& to);
+  bool IsUnwatched(const std::string& dir) const;
+  uint64_t UnwatchedDirs() const;
   // Watches and lists a new or moved-in directory; journals everything in it.
   void AddTree(const std::string& dir, AppendBatch* batch);
   Status HandleOverflow();
   // Walks the tree watching each directory before listing it, and compares
   // it with the catalog (journaling the differences if `journal_events`).
+  // Forgets the unwatched subtrees first: the walk finds them again.
   Result<ReconcileStats> WatchAndReconcile(bool journal_events);
+  // Tries to watch the unwatched subtrees (when due, or `force`) and
+  // journals and catalogs what changed in them.
   Status RetryUnwatched(bool force);
-  // Sets the watching or watch-limit state from what is unwatched, and logs.
-  void ReportUnwatched();
+  // --- the journal refusing writes (watcher.cc) ---
+  // Whether `s`, from a journal write, is a storage error (the journal
+  // refusing writes); then enters the journal-error state (once).
+  bool JournalRefused(const Status& s);
+  void EnterJournalError(const Status& refused);
+  std::string JournalErrorMessage(const Status& refused) const;
+  // Tries Journal::Recover() when due (or `force`), then reconciles.
+  Status RecoverJournal(bool force);
+  // Sets the watching or watch-limit state from what is unwatched, and
+  // logs (the watch limit only if `log_limit`).
+  void ReportUnwatched(bool log_limit = true);
   void SetState(WatchState state, std::string message);
 
   // --- records (watcher.cc) ---
@@ -131,11 +172,14 @@ class Watcher {
   uint32_t mask_;
   WatchTable table_;
   std::map<uint32_t, PendingMove> pending_;  // by cookie
-  std::vector<std::string> unwatched_;       // tops of subtrees without watches
-  uint64_t unwatched_count_ = 0;             // directories without a watch, last walk
+  std::vector<Unwatched> unwatched_;         // subtrees without watches
   Status deferred_;                          // a commit error met inside a record
   int64_t next_unwatched_rescan_ns_ = 0;
   bool overflowed_ = false;
+  bool journal_failed_ = false;        // batches are dropped; a reconcile is owed
+  bool journal_error_logged_ = false;  // this outage was logged (until it ends)
+  int64_t journal_failed_since_ns_ = 0;
+  int64_t next_journal_retry_ns_ = 0;
 
   mutable std::mutex status_mu_;
   WatcherStatus status_;

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 
@@ -34,13 +35,13 @@ void Watcher::SetState(WatchState state, std::string message) {
   status_.state = state;
   status_.message = std::move(message);
   status_.watches = table_.size();
-  status_.unwatched_dirs = unwatched_count_;
+  status_.unwatched_dirs = UnwatchedDirs();
 }
 
 void Watcher::AddWatch(const std::string& dir) {
-  for (const std::string& top : unwatched_) {
-    if (Within(dir, top)) {
-      ++unwatched_count_;
+  for (Unwatched& top : unwatched_) {
+    if (Within(dir, top.dir)) {
+      ++top.dirs;
       return;
     }
   }
@@ -51,8 +52,7 @@ void Watcher::AddWatch(const std::string& dir) {
   }
   const int err = errno;
   if (err == ENOENT || err == ENOTDIR) return;  // gone meanwhile; its delete follows
-  unwatched_.push_back(dir);
-  ++unwatched_count_;
+  unwatched_.push_back({.dir = dir});
   if (err != ENOSPC && err != ENOMEM) {
     spdlog::warn("destination {}: cannot watch {}: {}; it is rescanned every {} s instead",
                  options_.name, EscapePath(Abs(dir)),
@@ -61,31 +61,62 @@ void Watcher::AddWatch(const std::string& dir) {
   }
 }
 
-void Watcher::ReportUnwatched() {
+void Watcher::ReportUnwatched(bool log_limit) {
+  if (journal_failed_) return;  // that state says more; RecoverJournal() reports after
   if (unwatched_.empty()) {
     SetState(WatchState::kWatching, "");
     return;
   }
   const uint64_t limit = ReadProcNumber("/proc/sys/fs/inotify/max_user_watches");
-  const uint64_t needed = (table_.size() + unwatched_count_) * 5 / 4 + 1024;
+  const uint64_t unwatched = UnwatchedDirs();
+  const uint64_t needed = (table_.size() + unwatched) * 5 / 4 + 1024;
   std::string message =
       "inotify watch limit reached: " + std::to_string(table_.size()) + " directories watched, " +
-      std::to_string(unwatched_count_) + " more need a watch (fs.inotify.max_user_watches is " +
+      std::to_string(unwatched) + " more need a watch (fs.inotify.max_user_watches is " +
       std::to_string(limit) + "); raise it to at least " +
       std::to_string(std::max(needed, limit + 1)) +
       " (sysctl -w fs.inotify.max_user_watches=N, or conf/99-ferry-inotify.conf), then send "
       "SIGHUP; until then unwatched directories are rescanned every " +
       std::to_string(options_.unwatched_rescan_interval_ns / 1'000'000'000) + " s";
-  spdlog::error("destination {}: {}", options_.name, message);
+  if (log_limit) spdlog::error("destination {}: {}", options_.name, message);
   SetState(WatchState::kWatchLimit, std::move(message));
 }
 
 void Watcher::RemoveWatches(const std::string& dir) {
   for (int wd : table_.RemoveSubtree(dir)) inotify_rm_watch(fd_, wd);
-  std::erase_if(unwatched_, [&](const std::string& top) { return Within(top, dir); });
+  ForgetUnwatched(dir);
+}
+
+void Watcher::ForgetUnwatched(const std::string& dir) {
+  if (std::erase_if(unwatched_, [&](const Unwatched& top) { return Within(top.dir, dir); }) == 0) {
+    return;
+  }
+  if (status().state != WatchState::kWatchLimit) return;  // another state says more
+  ReportUnwatched(/*log_limit=*/false);
+  if (unwatched_.empty()) {
+    spdlog::info("destination {}: every directory is watched again", options_.name);
+  }
+}
+
+void Watcher::RenameUnwatched(const std::string& from, const std::string& to) {
+  for (Unwatched& top : unwatched_) {
+    if (Within(top.dir, from)) top.dir = to + top.dir.substr(from.size());
+  }
+}
+
+bool Watcher::IsUnwatched(const std::string& dir) const {
+  return std::any_of(unwatched_.begin(), unwatched_.end(),
+                     [&](const Unwatched& top) { return Within(dir, top.dir); });
+}
+
+uint64_t Watcher::UnwatchedDirs() const {
+  uint64_t n = 0;
+  for (const Unwatched& top : unwatched_) n += top.dirs;
+  return n;
 }
 
 void Watcher::AddTree(const std::string& dir, AppendBatch* batch) {
+  ForgetUnwatched(dir);  // what was there is gone: this tree is new
   auto top = StatPath(Abs(dir), clock_->WallNanos());
   if (!top || !IsDir(*top)) return;  // gone or replaced already: later records say so
   PutState(batch, dir, *top);
@@ -117,20 +148,23 @@ Status Watcher::HandleOverflow() {
       "destination {}: inotify queue overflowed (fs.inotify.max_queued_events is {}): "
       "journaling a rescan of the whole tree and rebuilding the watches",
       options_.name, queued);
-  SetState(WatchState::kRescanning, "rescanning after an inotify queue overflow");
   pending_.clear();  // their pairs may be lost; the rescan covers them
+  // With the journal failing, the reconcile that follows its recovery
+  // journals what the lost records said, and rebuilds the watches.
+  if (journal_failed_) return Status::Ok();
+  SetState(WatchState::kRescanning, "rescanning after an inotify queue overflow");
   AppendBatch batch;
   AddEvent(&batch, EventKind::kRescan, "", true);
   FERRY_RETURN_IF_ERROR(Commit(&batch));
-  unwatched_.clear();
+  if (journal_failed_) return Status::Ok();  // the rescan event was not journaled
   auto stats = WatchAndReconcile(/*journal_events=*/false);
-  if (!stats) return stats.error();
+  if (!stats) return JournalRefused(stats.error()) ? Status::Ok() : stats.error();
   ReportUnwatched();
   return Status::Ok();
 }
 
 Result<ReconcileStats> Watcher::WatchAndReconcile(bool journal_events) {
-  unwatched_count_ = 0;
+  unwatched_.clear();
   return Reconcile(journal_, {.destination = options_.destination,
                               .root = options_.root,
                               .filter = options_.filter,
@@ -140,30 +174,68 @@ Result<ReconcileStats> Watcher::WatchAndReconcile(bool journal_events) {
                               .before_listing = [this](const std::string& d) { AddWatch(d); }});
 }
 
-Status Watcher::Retry() { return RetryUnwatched(/*force=*/true); }
-
 Status Watcher::RetryUnwatched(bool force) {
   if (unwatched_.empty()) return Status::Ok();
   const int64_t now = clock_->MonotonicNanos();
   if (!force && now < next_unwatched_rescan_ns_) return Status::Ok();
   next_unwatched_rescan_ns_ = now + options_.unwatched_rescan_interval_ns;
-  std::vector<std::string> tops;
+  const bool was_limited = status().state == WatchState::kWatchLimit;
+  std::vector<Unwatched> tops;
   tops.swap(unwatched_);
-  unwatched_count_ = 0;
-  AppendBatch batch;
-  for (const std::string& dir : tops) {
-    // Whatever changed there while unwatched is replicated by the rescan.
-    AddEvent(&batch, EventKind::kRescan, dir, true);
-    TreeWalker walker({.root = options_.root,
-                       .start = dir,
-                       .filter = options_.filter,
-                       .clock = clock_,
-                       .before_listing = [this](const std::string& d) { AddWatch(d); }});
-    while (walker.Next()) {
+  std::vector<std::string> dirs;
+  for (auto it = tops.begin(); it != tops.end();) {
+    // Moved away, its pair not read yet: the MOVED_TO renames it, or it
+    // turns out moved out of the tree and is forgotten.
+    const bool moving = std::any_of(pending_.begin(), pending_.end(), [&](const auto& p) {
+      return p.second.is_dir && Within(it->dir, p.second.path);
+    });
+    if (moving) {
+      unwatched_.push_back(std::move(*it));
+      it = tops.erase(it);
+    } else {
+      dirs.push_back(it->dir);
+      ++it;
     }
   }
-  FERRY_RETURN_IF_ERROR(Commit(&batch));
-  const bool was_limited = status().state == WatchState::kWatchLimit;
+  // Watches each directory before listing it (failing again: unwatched
+  // again), and journals what changed there while unwatched with the
+  // catalog changes that record it, in the same writes.
+  auto stats = Reconcile(journal_, {.destination = options_.destination,
+                                    .root = options_.root,
+                                    .filter = options_.filter,
+                                    .clock = clock_,
+                                    .journal_events = true,
+                                    .events = options_.events,
+                                    .before_listing = [this](const std::string& d) { AddWatch(d); },
+                                    .subtrees = dirs});
+  // What is neither watched now nor unwatched again was not found.
+  for (Unwatched& top : tops) {
+    if (table_.Wd(top.dir) || IsUnwatched(top.dir)) continue;
+    if (!stats) {
+      // The reconcile failed, maybe before walking it: tried again.
+      unwatched_.push_back(std::move(top));
+    } else if (!top.missing) {
+      // Not there: deleted or renamed, with the record saying so not read
+      // yet (it forgets or renames it). Looked for again at the next retry.
+      top.missing = true;
+      unwatched_.push_back(std::move(top));
+    } else {
+      spdlog::warn("destination {}: unwatched directory {} is gone; not retried any more",
+                   options_.name, EscapePath(Abs(top.dir)));
+    }
+  }
+  if (!stats) {
+    if (JournalRefused(stats.error())) return Status::Ok();  // its recovery rescans everything
+    return stats.error().WithContext("destination " + options_.name);
+  }
+  if (stats->events > 0) {
+    spdlog::info(
+        "destination {}: the rescan of {} unwatched directories found {} changes ({} new, {} "
+        "changed, {} gone) and journaled them",
+        options_.name, dirs.size(),
+        stats->created + stats->modified + stats->attrib + stats->deleted, stats->created,
+        stats->modified + stats->attrib, stats->deleted);
+  }
   ReportUnwatched();
   if (was_limited && unwatched_.empty()) {
     spdlog::info("destination {}: every directory is watched again", options_.name);

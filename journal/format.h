@@ -36,6 +36,9 @@
 //           "trimmed_upto" -> fixed64be          every seq <= this was trimmed (absent: none)
 //           "dest/" name -> id:fixed32           destination name registry
 //
+// default   "anchor" -> empty                    written without the WAL and never read: keeps
+//                                                a memtable non-empty (rocks_health.cc)
+//
 // A decoder never reads past its input and never crashes: truncated or damaged
 // bytes give Status::Corruption naming what is wrong and where.
 #pragma once

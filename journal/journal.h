@@ -150,9 +150,10 @@ class Journal {
   // and writes them with the catalog changes in one atomic write; when it
   // returns OK they are durable per the sync mode. InvalidArgument (a bad event) writes nothing.
   // IOError leaves the batch in doubt: it may reappear, whole and in order, after a crash and
-  // reopen. After an IOError from the WAL (disk full, failed fsync) RocksDB refuses every further
-  // write until the journal is closed and opened again; the reopened journal reads its head from
-  // disk, so seqs never skip or repeat.
+  // reopen. After an IOError from storage (disk full, failed fsync) every write method refuses
+  // its write with that error (write_status()) until Recover() succeeds; a refused batch is not
+  // written at all. Seqs never skip or repeat: the next Append after Recover(), or after a
+  // reopen, takes the seq after the last one acknowledged.
   virtual Result<SeqRange> Append(AppendBatch batch) = 0;
   Result<SeqRange> Append(std::vector<Event> events) {
     return Append(AppendBatch{std::move(events), {}});
@@ -224,6 +225,22 @@ class Journal {
   virtual Result<TrimReport> Trim(const RetentionPolicy& policy) = 0;
   // Writes memtables to files (tests and benchmarks; RocksDB does it itself).
   virtual Status Flush() = 0;
+
+  // --- health -------------------------------------------------------------
+
+  // OK while the journal accepts writes. After a write failed on storage (its
+  // filesystem full, a failed fsync), the IOError that every write method
+  // returns at once until Recover() succeeds: it names the directory and the
+  // cause, and for a full filesystem how much is free. Reads keep working.
+  virtual Status write_status() const = 0;
+  // Makes the journal writable again after a failed write, once the cause is
+  // gone: RocksDB's DB::Resume(), which flushes the memtables to new files and
+  // starts a new WAL (so it needs some free space). OK when the journal is
+  // writable, also when it already was. IOError while it still cannot write:
+  // call it again later (a failed attempt costs little; once a second is
+  // plenty). An error RocksDB cannot resume from (it says so) needs a restart
+  // of the process. Blocks on disk I/O, and blocks writers while it runs.
+  virtual Status Recover() = 0;
 };
 
 }  // namespace ferry

@@ -22,6 +22,7 @@ constexpr auto& kMetaLastSeq = RocksJournal::kMetaLastSeq;
 constexpr auto& kMetaDestPrefix = RocksJournal::kMetaDestPrefix;
 // A group commit stops adding callers' batches beyond this many events.
 constexpr size_t kMaxGroupEvents = 100'000;
+constexpr size_t kKeepOldInfoLogs = 5;
 
 rocksdb::DBOptions MakeDbOptions(SyncMode sync, rocksdb::Env* env) {
   rocksdb::DBOptions o;
@@ -29,7 +30,7 @@ rocksdb::DBOptions MakeDbOptions(SyncMode sync, rocksdb::Env* env) {
   o.create_missing_column_families = true;
   o.max_open_files = -1;  // required by secondary instances; harmless for the primary
   o.use_fsync = sync == SyncMode::kAlways;
-  o.keep_log_file_num = 5;
+  o.keep_log_file_num = kKeepOldInfoLogs;
   o.max_manifest_file_size = 64 << 20;
   if (env != nullptr) o.env = env;
   return o;
@@ -111,10 +112,16 @@ class JournalOpener {
       std::filesystem::create_directories(options.dir, ec);
       if (ec) return ErrnoStatus(ec.value(), "create journal dir", options.dir);
     }
+    rocksdb::DBOptions db_options = MakeDbOptions(options.sync, options.env);
+    db_options.listeners.push_back(RocksJournal::NewListener(j->signals_));
+    db_options.max_bgerror_resume_count = 0;  // Recover() resumes (rocks_health.cc)
+    // The anchor is the only data written without the WAL; it need not survive.
+    db_options.avoid_flush_during_shutdown = true;
+    if (options.env == nullptr) db_options.info_log = OpenInfoLog(options.dir, kKeepOldInfoLogs);
     rocksdb::DB* db = nullptr;
-    FERRY_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(MakeDbOptions(options.sync, options.env),
-                                                      options.dir, CfDescriptors(), &j->cf_, &db),
-                                    "open " + j->what_));
+    FERRY_RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::Open(db_options, options.dir, CfDescriptors(), &j->cf_, &db),
+                  "open " + j->what_));
     j->db_.reset(db);
     FERRY_RETURN_IF_ERROR(LoadOrCreateMeta(j.get()));
     return std::unique_ptr<Journal>(std::move(j));
@@ -211,13 +218,6 @@ Status RocksJournal::WriteRefusedOnSecondary() const {
   return Status::InvalidArgument(what_ + " is open read-only; changes go through ferryd");
 }
 
-Status RocksJournal::Write(rocksdb::WriteBatch* batch, std::string_view what) {
-  if (read_only_) return WriteRefusedOnSecondary();
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_ != SyncMode::kOff;
-  return FromRocks(db_->Write(wo, batch), std::string(what) + " in " + what_);
-}
-
 Result<std::optional<std::string>> RocksJournal::Get(Cf cf, std::string_view key) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[cf], key, &value);
@@ -289,14 +289,12 @@ Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
     group.push_back(x);
     count += x->batch->events.size();
   }
-  bool resume = write_failed_;
   const uint64_t first = LastSeq() + 1;
   lock.unlock();
 
   // Only the leader touches the group's events and last_seq_ until it
   // re-locks, so building the batch needs no lock.
-  Status status;
-  if (resume) status = FromRocks(db_->Resume(), "recover " + what_ + " after a failed write");
+  Status status = write_status();  // refused at once while failed (Write checks again)
   rocksdb::WriteBatch batch_out;
   uint64_t seq = first;
   const int64_t now = clock_->WallNanos();
@@ -321,7 +319,6 @@ Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
   }
 
   lock.lock();
-  write_failed_ = !status.ok();
   if (status.ok()) last_seq_.store(first + count - 1, std::memory_order_release);
   for (Writer* x : group) {
     if (!status.ok()) x->result = status;

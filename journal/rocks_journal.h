@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,15 @@ namespace ferry {
 // The one place a rocksdb::Status becomes a ferry Status. `what` says what was
 // being done ("append 100 events to /var/lib/ferry").
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
+// The primary's RocksDB info LOG in `dir` (info_log.cc): plain write(2)s whose
+// failures drop the line. RocksDB's own file logger must not be used where the
+// disk can fill up: after one failed append, the next line aborts the process
+// in Debian's librocksdb 7.8, which is built with assertions
+// (WritableFileWriter::AssertFalseAndGetStatusForPrevError), and RocksDB logs
+// every background error. Renames an existing LOG to LOG.old.<micros> and
+// keeps the newest `keep_old` of those, as RocksDB does.
+std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir, size_t keep_old);
 
 class RocksJournal final : public Journal {
  public:
@@ -33,6 +43,12 @@ class RocksJournal final : public Journal {
   static constexpr char kMetaLastSeq[] = "last_seq";
   static constexpr char kMetaTrimmedUpto[] = "trimmed_upto";
   static constexpr char kMetaDestPrefix[] = "dest/";
+
+  // What RocksDB's threads tell the journal through its listener.
+  struct Signals {
+    std::atomic<bool> wal_failed{false};    // a WAL append or sync failed
+    std::atomic<bool> anchor_needed{true};  // the default column family's memtable may be empty
+  };
 
   ~RocksJournal() override;
 
@@ -71,6 +87,9 @@ class RocksJournal final : public Journal {
   Result<TrimReport> Trim(const RetentionPolicy& policy) override;
   Status Flush() override;
 
+  Status write_status() const override;
+  Status Recover() override;
+
  private:
   friend class JournalOpener;
 
@@ -84,14 +103,31 @@ class RocksJournal final : public Journal {
   };
 
   RocksJournal() = default;
+  // The primary's rocksdb::EventListener (rocks_health.cc): sets `signals`,
+  // and turns off RocksDB's own recovery from a full disk, which waits for
+  // 64 MiB free (the write buffer size), meanwhile makes DB::Resume() return
+  // Busy, and may resume without a new WAL (see PutAnchor).
+  static std::shared_ptr<rocksdb::EventListener> NewListener(std::shared_ptr<Signals> signals);
   Status WriteRefusedOnSecondary() const;
   // Adds `change` to `batch` (rocks_catalog.cc). A move reads the committed
   // catalog: entries put earlier in the same batch do not move with it.
   Status AddCatalogChange(const CatalogChange& change, rocksdb::WriteBatch* batch);
   // Takes the 16 stored bytes of meta journal_id as this journal's id.
   Status SetId(std::string_view bytes);
-  // Writes a batch with this journal's sync mode.
+  // Writes a batch with this journal's sync mode; refuses it while
+  // write_status() is not OK, and sets that status when the write fails.
   Status Write(rocksdb::WriteBatch* batch, std::string_view what);
+  // Records a failed write in write_error_ and returns the error.
+  Status WriteFailed(const rocksdb::Status& s, std::string_view what);
+  // Puts the anchor (format.h) into the default column family without the
+  // WAL, so that a memtable always holds data: DB::Resume() starts a new WAL
+  // only when it flushes a memtable, and the WAL writer that failed refuses
+  // (or, with assertions, aborts on) every later append.
+  void PutAnchor();
+  // The number of the WAL RocksDB writes to, or 0 if it cannot say.
+  uint64_t CurrentWal();
+  // "the filesystem of <dir> is full (12.0 KiB free of 8.0 MiB): free space on it".
+  std::string FullHint() const;
   // Re-reads the head from disk: max(meta last_seq, last event key).
   Result<uint64_t> ReadLastSeq();
   // A meta value that is a fixed64be, or 0 when absent.
@@ -128,9 +164,15 @@ class RocksJournal final : public Journal {
 
   std::atomic<uint64_t> last_seq_{0};
 
-  std::mutex write_mu_;          // guards writers_ and write_failed_
+  std::mutex write_mu_;          // guards writers_
   std::deque<Writer*> writers_;  // front is the leader
-  bool write_failed_ = false;    // the last group write failed: Resume() first
+
+  // Shared by each write, exclusive while Recover() resumes RocksDB.
+  std::shared_mutex write_gate_;
+  mutable std::mutex health_mu_;  // guards write_error_ and failed_wal_
+  Status write_error_;            // not OK: every write is refused until Recover()
+  uint64_t failed_wal_ = 0;       // the WAL whose append failed; 0: none or unknown
+  std::shared_ptr<Signals> signals_ = std::make_shared<Signals>();
 
   std::mutex cursor_mu_;  // serializes cursor read-modify-writes and Trim
   std::mutex meta_mu_;    // serializes destination registration

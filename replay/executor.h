@@ -29,6 +29,7 @@ struct ChildExit {
   bool stopped_idle = false;  // ferry's watchdog stopped it
   std::string stdout_tail;    // the last few KiB it printed
   std::string stderr_tail;
+  bool stderr_cut = false;  // it printed more than the tail holds
 };
 
 class Executor {

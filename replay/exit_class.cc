@@ -89,4 +89,49 @@ Classified ClassifyCommandExit(int exit_code, int signal) {
   return {Outcome::kPartial, "command failed with exit code " + std::to_string(exit_code)};
 }
 
+namespace {
+
+// rsync prints a byte it will not show as "\\#" and three octal digits.
+std::string Unescape(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 4 < in.size() && in[i + 1] == '#' && in[i + 2] >= '0' &&
+        in[i + 2] <= '3' && in[i + 3] >= '0' && in[i + 3] <= '7' && in[i + 4] >= '0' &&
+        in[i + 4] <= '7') {
+      out.push_back(
+          static_cast<char>((in[i + 2] - '0') * 64 + (in[i + 3] - '0') * 8 + (in[i + 4] - '0')));
+      i += 4;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> ComplainedPaths(std::string_view text, bool stderr_cut,
+                                                        std::string_view root) {
+  if (stderr_cut) return std::nullopt;
+  while (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
+  const std::string prefix = std::string(root) + "/";
+  std::vector<std::string> paths;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    if (!line.starts_with("rsync: ")) continue;  // not "rsync error: ... (code 23)"
+    const size_t open = line.find('"');
+    // The last quote: a name may hold quotes, rsync's message text does not.
+    const size_t close = line.rfind('"');
+    if (open == std::string_view::npos || close == open) return std::nullopt;
+    std::string path = Unescape(line.substr(open + 1, close - open - 1));
+    if (!path.starts_with(prefix) || path.size() == prefix.size()) return std::nullopt;
+    paths.push_back(path.substr(prefix.size()));
+  }
+  if (paths.empty()) return std::nullopt;
+  return paths;
+}
+
 }  // namespace ferry

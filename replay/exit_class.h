@@ -2,8 +2,10 @@
 // classifies rsync's exit codes (and command targets' exits).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ferry {
 
@@ -30,5 +32,14 @@ Classified ClassifyRsyncExit(int exit_code, int signal, std::string_view stderr_
 // Command targets (exec:): 0 delivered, 75 (EX_TEMPFAIL) retry, any other
 // failure partial (retried, then bisected), killed by a signal retry.
 Classified ClassifyCommandExit(int exit_code, int signal);
+
+// The entries an rsync run complained about ("rsync: [sender] send_files
+// failed to open \"/src/a\": Permission denied (13)"), relative to `root`
+// (the source directory, with or without its trailing '/'); rsync's \#ooo
+// escapes undone. nullopt when any complaint names no path under `root`
+// (a receiver-side error, say) or the text was cut: then the run's failures
+// are not known exactly.
+std::optional<std::vector<std::string>> ComplainedPaths(std::string_view stderr_text,
+                                                        bool stderr_cut, std::string_view root);
 
 }  // namespace ferry

@@ -88,6 +88,10 @@ void Lane::Log(const Status& s) {
 }
 
 void Lane::Start() {
+  // A backoff, not only a late first poll: journal notifications must not
+  // start a batch early either (the delay lets a crashed predecessor's
+  // transfers end on the remote side; see Ferryd::Start).
+  backoff_until_ = executor_->clock()->MonotonicNanos() + options_.start_delay_ns;
   SchedulePoll(options_.start_delay_ns);
   executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLettersEvery(); });
 }
@@ -210,6 +214,12 @@ void Lane::Poll() {
   }
   const int64_t wait = backoff_until_ - executor_->clock()->MonotonicNanos();
   if (wait > 0) return SchedulePoll(wait);
+  if (Status refused = journal_->write_status(); !refused.ok()) {
+    // A batch sent now could not record its cursor and would go again: wait
+    // until the journal takes writes (the watcher recovers it).
+    SetState(LaneState::kRetrying, "waiting for the journal: " + refused.message());
+    return SchedulePoll(options_.retry_min_ns);
+  }
   const std::string& name = options_.target.name;
   auto cursor = journal_->GetCursor(name);
   const uint64_t head = journal_->LastSeq();
@@ -347,10 +357,15 @@ std::pair<Classified, std::string> Lane::Judge(const ChildExit& e) {
 void Lane::OnWaveExit(size_t index, const ChildExit& e) {
   Batch& b = *batch_;
   auto [c, message] = Judge(e);
-  if (c.outcome == Outcome::kDelivered) {
+  if (c.outcome == Outcome::kPartial && b.waves[b.wave][index].kind == Transfer::Kind::kCopyMove) {
+    // Only a saving (the tree send that follows delivers the directory); its
+    // source was renamed again or deleted, which a later event covers.
+    spdlog::debug("target {}: copy-move skipped: {}", options_.target.name, message);
+  } else if (c.outcome == Outcome::kDelivered) {
     b.bytes += ParseBytesSent(e.stdout_tail);
   } else {
-    b.failures.push_back({std::move(c), std::move(message), index});
+    auto complained = ComplainedPaths(e.stderr_tail, e.stderr_cut, options_.target.source);
+    b.failures.push_back({std::move(c), std::move(message), index, std::move(complained)});
   }
   if (--b.running == 0) EndWave();
 }
@@ -369,8 +384,13 @@ void Lane::EndWave() {
         return rank(x.classified.outcome) < rank(y.classified.outcome);
       });
   const auto& wave = b.waves[b.wave];
-  if (worst.classified.outcome == Outcome::kPartial && !b.full_sync &&
-      status().failures_in_a_row + 1 >= options_.partial_attempts) {
+  const bool again = status().failures_in_a_row + 1 >= options_.partial_attempts;
+  if (worst.classified.outcome == Outcome::kPartial && b.full_sync && again &&
+      HandOverComplaints(b)) {
+    ++b.wave;
+    return RunNext();
+  }
+  if (worst.classified.outcome == Outcome::kPartial && !b.full_sync && again) {
     // The same batch failed again: find the entries that fail on their own.
     spdlog::warn("target {}: isolating the entries that fail ({})", options_.target.name,
                  worst.message);
@@ -387,6 +407,35 @@ void Lane::EndWave() {
     return RunIsolation();
   }
   Fail(worst.classified, worst.message);
+}
+
+bool Lane::HandOverComplaints(const Batch& b) {
+  std::vector<Event> events;
+  const std::string root =
+      options_.target.source.ends_with('/') ? options_.target.source : options_.target.source + "/";
+  for (const WaveFailure& f : b.failures) {
+    if (!f.complained) return false;
+    for (const std::string& path : *f.complained) {
+      struct stat st;
+      const bool dir = lstat((root + path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      events.push_back(Event{.time_ns = executor_->clock()->WallNanos(),
+                             .destination = options_.destination,
+                             .kind = dir ? EventKind::kCreate : EventKind::kModify,
+                             .is_dir = dir,
+                             .path = path});
+    }
+  }
+  const size_t n = events.size();
+  auto appended = journal_->Append(std::move(events));
+  if (!appended) {
+    Log(appended.error());
+    return false;
+  }
+  spdlog::warn(
+      "target {}: full sync done except {} entr{} it could not send ({}); journaled them "
+      "again, to be retried and dead-lettered on their own",
+      options_.target.name, n, n == 1 ? "y" : "ies", b.failures.front().message);
+  return true;
 }
 
 void Lane::RunIsolation() {

@@ -101,6 +101,8 @@ class Lane {
     Classified classified;
     std::string message;
     size_t transfer;  // index in the wave
+    // The entries rsync complained about, when known exactly (exit_class.h).
+    std::optional<std::vector<std::string>> complained;
   };
   struct Batch {
     std::vector<Event> events;
@@ -128,6 +130,11 @@ class Lane {
   void RunNext();
   void OnWaveExit(size_t index, const ChildExit& exit);
   void EndWave();
+  // A full sync that failed for some entries only, again: journals those
+  // entries as changed, so that the full sync can end and they go through
+  // the isolation that dead-letters exactly the ones that keep failing.
+  // False when the entries are not known exactly.
+  bool HandOverComplaints(const Batch& b);
   void RunIsolation();
   void OnIsolationExit(const ChildExit& exit, const std::vector<std::string>& paths);
   // Counts the transfer in the stats; returns its classification and message.

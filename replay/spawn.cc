@@ -1,10 +1,14 @@
 #include "replay/spawn.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -54,6 +58,68 @@ std::vector<pid_t> GroupMembers(pid_t pgid, const std::set<std::string>& program
   return out;
 }
 
+// Whether `pid` no longer runs. A zombie counts as gone: it cannot write,
+// and an orphan waits for init to reap it, which some inits (containers, VMs)
+// do late.
+// A process's state letter (proc(5)): R, S, D, T (stopped), Z, ...; 'X'
+// when it is gone.
+char State(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return 'X';
+  const size_t close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() ? 'X' : stat[close + 2];
+}
+
+bool Gone(pid_t pid) {
+  const char state = State(pid);
+  return state == 'Z' || state == 'X';
+}
+
+// Polls until every process is gone, or stopped too when `or_stopped`;
+// at most until `deadline`.
+void AwaitAll(const std::vector<pid_t>& pids, bool or_stopped,
+              std::chrono::steady_clock::time_point deadline) {
+  for (pid_t pid : pids) {
+    for (char s = State(pid); !(s == 'Z' || s == 'X' || (or_stopped && s == 'T')); s = State(pid)) {
+      if (std::chrono::steady_clock::now() >= deadline) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a signal landing, not a result
+    }
+  }
+}
+
+// Whether `name` looks like an rsync temporary file: ".<name>.XXXXXX".
+bool IsRsyncTempName(const std::string& name) {
+  if (name.size() < 9 || name[0] != '.' || name[name.size() - 7] != '.') return false;
+  for (size_t i = name.size() - 6; i < name.size(); ++i) {
+    if (!std::isalnum(static_cast<unsigned char>(name[i]))) return false;
+  }
+  return true;
+}
+
+// The rsync temporary files `pid` has open for writing (a reader's open
+// file with such a name is a user's file and is left alone).
+std::vector<std::string> OpenTempFiles(pid_t pid) {
+  std::vector<std::string> out;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator(proc + "/fd", ec)) {
+    std::error_code link_ec;
+    const std::filesystem::path target = std::filesystem::read_symlink(fd.path(), link_ec);
+    if (link_ec || !target.is_absolute() || !IsRsyncTempName(target.filename().string())) {
+      continue;
+    }
+    std::ifstream info(proc + "/fdinfo/" + fd.path().filename().string());
+    std::string key;
+    std::string flags;
+    while (info >> key >> flags && key != "flags:") {
+    }
+    const long mode = key == "flags:" ? std::stol(flags, nullptr, 8) & O_ACCMODE : O_RDONLY;
+    if (mode != O_RDONLY) out.push_back(target.string());
+  }
+  return out;
+}
+
 }  // namespace
 
 void SetChildRecordDir(std::string dir) {
@@ -73,6 +139,7 @@ Leftovers KillLeftoverChildren(const std::string& dir) {
   Leftovers result;
   int& killed = result.killed;
   std::error_code ec;
+  std::vector<std::pair<pid_t, std::set<std::string>>> groups;  // recorded, with their programs
   std::vector<pid_t> victims;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::ifstream in(entry.path());
@@ -84,21 +151,43 @@ Leftovers KillLeftoverChildren(const std::string& dir) {
     if (recorded_boot == boot && !name.empty() &&
         name.find_first_not_of("0123456789") == std::string::npos) {
       // comm is at most 15 bytes.
-      const std::set<std::string> programs = {"rsync", "ssh", program.substr(0, 15)};
-      for (pid_t pid : GroupMembers(static_cast<pid_t>(std::stol(name)), programs)) {
-        if (kill(pid, SIGKILL) == 0) {
-          victims.push_back(pid);
-          ++killed;
-        }
-      }
+      groups.emplace_back(static_cast<pid_t>(std::stol(name)),
+                          std::set<std::string>{"rsync", "ssh", program.substr(0, 15)});
     }
     std::filesystem::remove(entry.path(), ec);
   }
+  // Frozen first (SIGSTOP), so that none can open another file or rename
+  // one into place; then the temporary files they write are noted, they are
+  // killed, and the notes removed. A receiver killed mid-file (rsync's local
+  // receiver, whose parent died first) would leave its .name.XXXXXX behind.
   // Gone means gone: a process being killed can still be writing.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  // SIGSTOP lands when a system call in progress (an open, a rename) ends.
+  // Listed again once they are stopped: one may have forked meanwhile.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (int pass = 0; pass < 3; ++pass) {
+    std::vector<pid_t> found;
+    for (const auto& [pgid, programs] : groups) {
+      for (pid_t pid : GroupMembers(pgid, programs)) {
+        if (std::find(victims.begin(), victims.end(), pid) == victims.end()) found.push_back(pid);
+      }
+    }
+    if (found.empty()) break;
+    for (pid_t pid : found) kill(pid, SIGSTOP);
+    AwaitAll(found, /*or_stopped=*/true, deadline);
+    victims.insert(victims.end(), found.begin(), found.end());
+  }
+  std::vector<std::string> temps;
   for (pid_t pid : victims) {
-    while (kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a dying process, not a result
+    for (std::string& t : OpenTempFiles(pid)) temps.push_back(std::move(t));
+  }
+  for (pid_t pid : victims) {
+    if (!Gone(pid) && kill(pid, SIGKILL) == 0) ++killed;
+  }
+  AwaitAll(victims, /*or_stopped=*/false, deadline + std::chrono::seconds(1));
+  for (const std::string& t : temps) {
+    struct stat st;
+    if (lstat(t.c_str(), &st) == 0 && S_ISREG(st.st_mode) && unlink(t.c_str()) == 0) {
+      ++result.temp_files_removed;
     }
   }
   return result;
@@ -118,7 +207,7 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, 
   pid_t pid = vfork();
   if (pid == 0) {
     // Only async-signal-safe calls from here to exec.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
     setpgid(0, 0);
     for (int s = 1; s < NSIG; ++s) {
       if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);

@@ -3,10 +3,11 @@
 // Like posix_spawnp (argv[0] looked up in PATH, never a shell; stdin,
 // stdout and stderr from the given fds; its own process group; default
 // signal dispositions, nothing blocked), plus one thing posix_spawn cannot
-// do: the child gets SIGKILL when the thread that started it dies
+// do: the child gets SIGTERM when the thread that started it dies
 // (PR_SET_PDEATHSIG). A ferryd killed with kill -9 therefore leaves no
 // rsync behind that could finish an old batch after the next ferryd
-// delivered newer content of the same file.
+// delivered newer content of the same file. SIGTERM, not SIGKILL: rsync
+// then removes its temporary file and stops the receiver it forked.
 #pragma once
 
 #include <sys/types.h>
@@ -31,12 +32,14 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, 
 // at start ferryd kills what a crashed predecessor left.
 void SetChildRecordDir(std::string dir);  // before the first spawn; "" = off
 void ForgetChild(pid_t pid);              // the child was reaped
-// SIGKILLs the processes of each recorded group that run a transfer program
-// (the recorded one, rsync or ssh) in this boot, waits up to a second for
-// them to go, removes the records.
+// Kills the processes of each recorded group that run a transfer program
+// (the recorded one, rsync or ssh) in this boot, waits up to 2 s for them to
+// go, removes the rsync temporary files they were writing, and removes the
+// records.
 struct Leftovers {
-  int transfers = 0;  // records found: transfers that were cut by a crash
-  int killed = 0;     // processes killed
+  int transfers = 0;           // records found: transfers that were cut by a crash
+  int killed = 0;              // processes killed
+  int temp_files_removed = 0;  // rsync's .name.XXXXXX files they left
 };
 Leftovers KillLeftoverChildren(const std::string& dir);
 

@@ -4,7 +4,11 @@ namespace ferry {
 namespace {
 
 std::vector<std::string> BaseArgv(const TargetSettings& t) {
-  std::vector<std::string> argv = {t.rsync};
+  // Quick checks compare mtimes to the nanosecond, not (rsync's default) to
+  // the second: a same-size rewrite within the second of the target's copy
+  // was skipped by full syncs and tree sends (found by the fault suite). An
+  // operator's own --modify-window in rsync_args comes later and wins.
+  std::vector<std::string> argv = {t.rsync, "--modify-window=-1"};
   argv.insert(argv.end(), t.rsync_args.begin(), t.rsync_args.end());
   // --force: replace a non-empty directory by a file, delete non-empty ones.
   // --stats: the bytes sent, for the target's statistics.
@@ -133,13 +137,20 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
       return runs;
     }
   }
+  std::vector<std::string> deletes = plan.deletes;
   if (t.url.kind == TargetUrl::Kind::kSsh || t.url.kind == TargetUrl::Kind::kRsyncDaemon) {
     for (const PlannedMove& m : plan.moves) {
-      if (m.is_dir) runs.push_back(BuildCopyMove(m, t));
+      if (!m.is_dir) continue;
+      runs.push_back(BuildCopyMove(m, t));
+      // The receiver makes DEST/to/ even when SRC/to/ is gone by then
+      // (renamed again or deleted, maybe while ferryd was down: no later
+      // event would remove it). The delete run that follows removes it
+      // exactly when the source has no such path.
+      deletes.push_back(m.to);
     }
   }
   const std::pair<Transfer::Kind, const std::vector<std::string>*> lists[] = {
-      {Transfer::Kind::kDelete, &plan.deletes},
+      {Transfer::Kind::kDelete, &deletes},
       {Transfer::Kind::kTree, &plan.trees},
       {Transfer::Kind::kContent, &plan.content},
       {Transfer::Kind::kMetadata, &plan.metadata}};

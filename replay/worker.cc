@@ -21,9 +21,12 @@ constexpr int64_t kKillGraceNs = 10'000'000'000;   // SIGTERM, then SIGKILL this
 constexpr int64_t kOutputGraceNs = 2'000'000'000;  // after exit, wait this long for EOF
 constexpr int64_t kMaxWaitNs = 1'000'000'000;      // idle checks run at least this often
 
-void AppendTail(std::string* tail, const char* data, size_t n) {
+// Returns whether the tail dropped its beginning.
+bool AppendTail(std::string* tail, const char* data, size_t n) {
   tail->append(data, n);
-  if (tail->size() > kTailBytes) tail->erase(0, tail->size() - kTailBytes);
+  if (tail->size() <= kTailBytes) return false;
+  tail->erase(0, tail->size() - kTailBytes);
+  return true;
 }
 
 void CloseFd(int* fd) {
@@ -209,7 +212,9 @@ void UringWorker::Complete(io_uring_cqe* cqe) {
         if (op == kReadOut) {
           AppendTail(&c->result.stdout_tail, c->out_buf, static_cast<size_t>(res));
         } else {
-          AppendTail(&c->result.stderr_tail, c->err_buf, static_cast<size_t>(res));
+          if (AppendTail(&c->result.stderr_tail, c->err_buf, static_cast<size_t>(res))) {
+            c->result.stderr_cut = true;
+          }
         }
         if (!c->cancelled_reads) {
           ArmRead(c, op);

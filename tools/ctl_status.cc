@@ -86,20 +86,6 @@ Result<json> GetStatus(const Ctl& ctl) {
   return s;
 }
 
-// "99 B", "1.5 KiB", "8.0 GiB": for people (FormatSize is exact, for configs).
-std::string HumanSize(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
 // Events per second delivered over the last minute ("-" without ferryd).
 std::string Rate(const json& t) {
   if (!t.contains("events_per_s")) return "-";

@@ -42,10 +42,10 @@ class FerrydTest : public ::testing::Test {
     }
     std::ofstream(tmp_.Sub("ferry.conf"))
         << "[journal]\ndir = " << tmp_.Sub("journal") << "\n"
+        << journal_config_
         << "[replay]\nbatch_delay = 10ms\nretry_max = 1s\nshutdown_grace = " << grace_ << "\n"
         << "[control]\nsocket = " << socket_path() << "\n"
-        << extra_config_
-        << "[destination.www]\nsource = " << src() << "\n"
+        << extra_config_ << "[destination.www]\nsource = " << src() << "\n"
         << "[target.mirror]\ndestination = www\nurl = " << local() << "\n"
         << "[target.backup]\ndestination = www\nurl = " << daemon_.url()
         << "\npassword_file = " << daemon_.PasswordFile("s3cret") << "\n";
@@ -53,11 +53,16 @@ class FerrydTest : public ::testing::Test {
 
   // Starts ferryd and waits until its control socket says it is ready.
   // With `path_prefix`, rsync is looked up there first (a counting wrapper).
+  // `run_as_` goes before everything (e.g. setpriv to drop root).
   void StartFerryd(const std::string& path_prefix = "") {
     std::vector<std::string> argv = {FERRYD, "--config", tmp_.Sub("ferry.conf")};
+    if (const char* level = std::getenv("FERRY_TEST_LOG_LEVEL")) {
+      argv.insert(argv.end(), {"--log-level", level});
+    }
     if (!path_prefix.empty()) {
       argv.insert(argv.begin(), {"/usr/bin/env", "PATH=" + path_prefix + ":/usr/bin:/bin"});
     }
+    argv.insert(argv.begin(), run_as_.begin(), run_as_.end());
     pid_ = testing::StartProcess(argv, tmp_.Sub("ferryd.log"));
     ASSERT_GT(pid_, 0);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -127,7 +132,9 @@ class FerrydTest : public ::testing::Test {
   RsyncDaemon daemon_;
   pid_t pid_ = -1;
   std::string grace_ = "10s";
-  std::string extra_config_;  // more sections, written before the destinations
+  std::string extra_config_;         // more sections, written before the destinations
+  std::string journal_config_;       // more [journal] keys ("max_size = 1M\n")
+  std::vector<std::string> run_as_;  // prefixed to ferryd's argv (setpriv ...)
 };
 
 }  // namespace ferry::testing

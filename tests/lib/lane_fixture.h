@@ -39,6 +39,7 @@ class LaneTest : public ::testing::Test {
     o.retry_min_ns = 1 * kSec;
     o.retry_max_ns = 60 * kSec;
     o.dead_letter_retry_ns = 3600 * kSec;
+    o.start_delay_ns = start_delay_ns_;
     lane_ = std::make_unique<Lane>(o, journal_.get(), &exec_);
   }
 
@@ -84,6 +85,7 @@ class LaneTest : public ::testing::Test {
   std::unique_ptr<Journal> journal_;
   uint32_t dest_ = 0;
   std::unique_ptr<Lane> lane_;
+  int64_t start_delay_ns_ = 0;  // MakeLane's LaneOptions::start_delay_ns
 };
 
 }  // namespace ferry::testing

@@ -1,8 +1,10 @@
 // TempDir: a fresh directory for one test, removed with everything in it when
 // the TempDir goes out of scope. Made under $TMPDIR (default /tmp); the test
 // scripts point TMPDIR at /var/tmp, where creating files is much faster here.
+// FERRY_KEEP_TMP=1 keeps it (and says where) for a post-mortem.
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -19,6 +21,10 @@ class TempDir {
     path_ = tmpl;
   }
   ~TempDir() {
+    if (const char* keep = std::getenv("FERRY_KEEP_TMP"); keep && *keep && *keep != '0') {
+      std::fprintf(stderr, "kept %s (FERRY_KEEP_TMP)\n", path_.c_str());
+      return;
+    }
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -109,7 +109,12 @@ bool RsyncDaemon::Start() {
   const std::string user = getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "root";
   WriteFile(workdir_ + "/rsyncd.conf",
             "use chroot = false\n"
-            "pid file = " +
+            "transfer logging = true\n"
+            "log format = %o %f %l\n"
+            "log file = " +
+                workdir_ +
+                "/rsyncd-transfers.log\n"
+                "pid file = " +
                 workdir_ +
                 "/rsyncd.pid\n"
                 "uid = " +

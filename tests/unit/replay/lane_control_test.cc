@@ -64,6 +64,25 @@ TEST_F(LaneTest, RewindEndsABackoff) {
   EXPECT_TRUE(exec_.has_child()) << "no waiting for the backoff";
 }
 
+TEST_F(LaneTest, StartDelayHoldsBackNotifiedEventsToo) {
+  ASSERT_TRUE(journal_->SetCursor("backup", dest_, 0).ok());
+  start_delay_ns_ = 3 * kSec;
+  MakeLane();
+  lane_->Start();
+  Files({"a"});
+  lane_->Notify();
+  exec_.RunDue();
+  clock_.Advance(2 * kSec);
+  lane_->Notify();
+  exec_.RunDue();
+  EXPECT_FALSE(exec_.has_child()) << "a batch before the start delay ended";
+  clock_.Advance(1 * kSec);
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  exec_.Finish(0);
+  EXPECT_EQ(Cursor(), 1u);
+}
+
 TEST_F(LaneTest, ResyncRunsAFullSyncThenFollowsTheHead) {
   Files({"a"});
   MakeSyncedLane();

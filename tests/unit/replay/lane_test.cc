@@ -87,6 +87,66 @@ TEST_F(LaneTest, TransientFailuresBackOffExponentiallyWithJitterUpToTheCap) {
   EXPECT_EQ(lane_->status().state, LaneState::kOk);
 }
 
+TEST_F(LaneTest, FullSyncThatKeepsFailingForOneEntryEndsAndDeadLettersIt) {
+  Files({"a", "b"});
+  MakeLane();  // no cursor: a full sync
+  lane_->Start();
+  exec_.RunDue();
+  const std::string secret_failed =
+      "rsync: [sender] send_files failed to open \"/src/se\\#303\\#251cret\": Permission denied "
+      "(13)\nrsync error: some files/attrs were not transferred (code 23)\n";
+  ASSERT_TRUE(exec_.has_child());
+  ASSERT_TRUE(HasArg(exec_.child(), "--delete"));
+  exec_.Finish(23, secret_failed);  // first failure: plain retry
+  clock_.Advance(lane_->status().next_attempt_ns - clock_.MonotonicNanos());
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  ASSERT_TRUE(HasArg(exec_.child(), "--delete")) << "the full sync again";
+  exec_.Finish(23, secret_failed);
+  EXPECT_EQ(Cursor(), 2u) << "the full sync is done, but for the entry it names";
+  auto story = journal_->NewReader({.from_seq = 3});
+  ASSERT_TRUE(story->Valid());
+  EXPECT_EQ(story->event().path,
+            "se\xc3\xa9"
+            "cret");  // rsync's \#ooo escapes undone
+  EXPECT_EQ(story->event().kind, EventKind::kModify);
+
+  // The entry goes on its own, fails again and again, and is dead-lettered.
+  clock_.Advance(20 * kMs);
+  exec_.RunDue();
+  for (int runs = 0; exec_.has_child() && runs < 10; ++runs) {
+    EXPECT_EQ(exec_.child().input, std::string("./se\xc3\xa9"
+                                               "cret\0",
+                                               11));
+    exec_.Finish(23, secret_failed);
+    clock_.Advance(lane_->status().next_attempt_ns > clock_.MonotonicNanos()
+                       ? lane_->status().next_attempt_ns - clock_.MonotonicNanos()
+                       : 0);
+    exec_.RunDue();
+  }
+  auto dead = journal_->ListDeadLetters("backup");
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].event.path,
+            "se\xc3\xa9"
+            "cret");
+  EXPECT_EQ(Cursor(), 3u);
+}
+
+TEST_F(LaneTest, FullSyncFailingOnTheReceiverSideIsRetriedNotHandedOver) {
+  MakeLane();
+  lane_->Start();
+  exec_.RunDue();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(exec_.has_child());
+    exec_.Finish(
+        23, "rsync: [receiver] mkstemp \"/dst/.a.XXXXXX\" failed: Read-only file system (30)\n");
+    clock_.Advance(lane_->status().next_attempt_ns - clock_.MonotonicNanos());
+    exec_.RunDue();
+  }
+  EXPECT_FALSE(journal_->GetCursor("backup")->has_value()) << "not known which entries failed";
+  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+}
+
 TEST_F(LaneTest, AuthFailureBlocksAndNeverDeadLetters) {
   MakeSyncedLane();
   StartBatch({"a", "b"});

@@ -162,8 +162,23 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   EXPECT_EQ(runs[0].argv[runs[0].argv.size() - 2], "/src/new/place/");
   EXPECT_EQ(runs[0].argv.back(), "rsync://u@h/m/new/place/");
   EXPECT_EQ(runs[1].kind, Transfer::Kind::kDelete);
+  // The new name too: removed if the source has lost it by then, which the
+  // copy-move's receiver does not check.
+  EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"old/dir", "new/place"}));
   // Local targets rename in place instead (the lane does it).
   EXPECT_EQ(BuildTransfers(plan, Settings("/dst")).size(), 2u);
+}
+
+TEST(TransferTest, QuickChecksCompareNanosecondsUnlessTheOperatorSaysOtherwise) {
+  TargetSettings t = Settings("/dst");
+  auto run = BuildTransfer(Transfer::Kind::kFullSync, {}, t);
+  EXPECT_TRUE(HasArg(run, "--modify-window=-1"));
+  t.rsync_args.push_back("--modify-window=1");  // a FAT target: later on the command line, wins
+  run = BuildTransfer(Transfer::Kind::kFullSync, {}, t);
+  auto ours = std::find(run.argv.begin(), run.argv.end(), "--modify-window=-1");
+  auto theirs = std::find(run.argv.begin(), run.argv.end(), "--modify-window=1");
+  ASSERT_NE(theirs, run.argv.end());
+  EXPECT_LT(ours, theirs);
 }
 
 TEST(TransferTest, BytesSentFromStats) {

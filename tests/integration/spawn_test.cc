@@ -1,0 +1,75 @@
+// SpawnChild's crash leftovers with real processes: what a killed ferryd's
+// transfers left running is killed at the next start, and the rsync
+// temporary files they were writing are removed.
+#include "replay/spawn.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/lib/temp_dir.h"
+
+namespace ferry {
+namespace {
+
+bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+
+TEST(SpawnTest, LeftoversAreKilledAndTheirTemporaryFilesRemoved) {
+  testing::TempDir tmp;
+  const std::string records = tmp.Sub("children"), dst = tmp.Sub("dst");
+  std::filesystem::create_directories(dst);
+  // A stand-in for rsync's receiver: named rsync, writing a temporary file
+  // and reading a user's file that merely looks like one.
+  std::filesystem::create_symlink("/bin/sleep", tmp.Sub("rsync"));
+  std::ofstream(dst + "/.user.abcdef") << "a user's file, only read";
+  SetChildRecordDir(records);
+  const std::string script =
+      "cd '" + dst + "' && exec 3>.f1.XyZ123 4<.user.abcdef && exec '" + tmp.Sub("rsync") + "' 30";
+  auto pid = SpawnChild({"/bin/sh", "-c", script}, 0, 1, 2);
+  ASSERT_TRUE(pid) << pid.error().ToString();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto comm = [&] {
+    std::ifstream in("/proc/" + std::to_string(*pid) + "/comm");
+    std::string c;
+    std::getline(in, c);
+    return c;
+  };
+  while (comm() != "rsync" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling the exec, with a deadline
+  }
+  ASSERT_EQ(comm(), "rsync");
+  ASSERT_TRUE(Exists(dst + "/.f1.XyZ123"));
+
+  // As at the start after a crash: the record is still there.
+  SetChildRecordDir("");
+  const Leftovers left = KillLeftoverChildren(records);
+  EXPECT_EQ(left.transfers, 1);
+  EXPECT_EQ(left.killed, 1);
+  EXPECT_EQ(left.temp_files_removed, 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(*pid, &status, 0), *pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_FALSE(Exists(dst + "/.f1.XyZ123"));
+  EXPECT_TRUE(Exists(dst + "/.user.abcdef")) << "open for reading only: not rsync's";
+  EXPECT_TRUE(std::filesystem::is_empty(records));
+}
+
+TEST(SpawnTest, ARecordOfAnotherBootKillsNothing) {
+  testing::TempDir tmp;
+  const std::string records = tmp.Sub("children");
+  std::filesystem::create_directories(records);
+  // The pid of this very test: a boot id that does not match spares it.
+  std::ofstream(records + "/" + std::to_string(getpid())) << "another-boot\nrsync\n";
+  const Leftovers left = KillLeftoverChildren(records);
+  EXPECT_EQ(left.transfers, 0);
+  EXPECT_EQ(left.killed, 0);
+  EXPECT_TRUE(std::filesystem::is_empty(records));
+}
+
+}  // namespace
+}  // namespace ferry

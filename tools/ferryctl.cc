@@ -35,6 +35,7 @@ Where things are:
                   where ferryd's quick mode puts it)
   --socket PATH   ferryd's control socket (default: [control] socket, or
                   /run/ferry/ferryd.sock)
+These three may come after the verb too: ferryctl status --config FILE.
 
 Reading verbs work while ferryd runs and while it is stopped. Verbs that change
 things go through ferryd when it runs, and to the journal directly when not.
@@ -84,7 +85,26 @@ int main(int argc, char** argv) {
     return ferry::kExUsage;
   }
   ctl.verb = argv[i];
-  std::vector<std::string> args(argv + i + 1, argv + argc);
+  std::vector<std::string> args;
+  // The place options work after the verb too ("ferryctl log --config F"),
+  // as people type them; no verb has options of these names.
+  for (int a = i + 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    std::string* place = arg == "--config"    ? &config
+                         : arg == "--journal" ? &journal
+                         : arg == "--socket"  ? &socket
+                                              : nullptr;
+    if (place != nullptr && a + 1 < argc) {
+      *place = argv[++a];
+    } else if (arg.starts_with("--config=") || arg.starts_with("--journal=") ||
+               arg.starts_with("--socket=")) {
+      const size_t eq = arg.find('=');
+      const std::string name = arg.substr(2, eq - 2), value = arg.substr(eq + 1);
+      (name == "config" ? config : name == "journal" ? journal : socket) = value;
+    } else {
+      args.push_back(arg);
+    }
+  }
 
   static const std::map<std::string,
                         std::function<int(ferry::Ctl&, const std::vector<std::string>&)>>

@@ -163,6 +163,15 @@ TEST_F(FerrydTest, CtlStatusJsonAndTableAfterConvergence) {
   ASSERT_NO_FATAL_FAILURE(StartFerryd());
   ASSERT_TRUE(Converged());
 
+  // The place options work after the verb too, in both spellings.
+  for (const std::vector<std::string>& late :
+       {std::vector<std::string>{"log", "--journal", tmp_.Sub("nowhere")},
+        std::vector<std::string>{"log", "--journal=" + tmp_.Sub("nowhere")}}) {
+    Ran r = Ferryctl(tmp_, late);
+    EXPECT_EQ(r.code, 69) << r;
+    EXPECT_NE(r.err.find("no journal at " + tmp_.Sub("nowhere")), std::string::npos) << r;
+  }
+
   Ran r = Ferryctl(tmp_, {"status", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r;
   const json s = json::parse(r.out, nullptr, false);

@@ -68,6 +68,7 @@ LaneOptions Ferryd::LaneFor(const TargetConfig& t, const Destination& d) const {
   o.parallel = t.parallel;
   if (cut_transfers_ && t.url.kind != TargetUrl::Kind::kLocal)
     o.start_delay_ns = kCutTransferSettleNs;
+  o.sweep_cut_temp_files = cut_transfers_ && t.url.kind == TargetUrl::Kind::kLocal;
   return o;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "journal/escape.h"
+#include "replay/spawn.h"
 
 namespace ferry {
 namespace {
@@ -267,6 +268,19 @@ void Lane::Poll() {
     return;
   }
   Plan plan = PlanBatch(batch.events);
+  if (std::exchange(options_.sweep_cut_temp_files, false) &&
+      options_.target.url.kind == TargetUrl::Kind::kLocal) {
+    std::vector<std::string> paths;
+    for (const Event& e : batch.events) {
+      if (!e.is_dir) paths.push_back(e.path);
+    }
+    const int removed =
+        RemoveRsyncTempFiles(options_.target.url.path, options_.target.source, paths);
+    if (removed > 0) {
+      spdlog::info("target {}: removed {} rsync temporary file(s) of transfers the crash cut",
+                   options_.target.name, removed);
+    }
+  }
   ApplyMoves(&plan);
   batch.waves = Waves(BuildTransfers(plan, options_.target));
   SetState(head > batch.upto || batch.events.size() > 1000 ? LaneState::kCatchingUp

@@ -47,7 +47,10 @@ struct LaneOptions {
   int64_t dead_letter_retry_ns = 3'600'000'000'000;
   int64_t idle_poll_ns = 1'000'000'000;  // looks for events even without Notify()
   int64_t start_delay_ns = 0;            // before the first batch (see Ferryd::Start)
-  int partial_attempts = 2;              // failures of one batch before bisecting it
+  // A local target whose transfers a crash cut: its first batch (what was
+  // cut goes again) first removes the rsync temp files of its paths.
+  bool sweep_cut_temp_files = false;
+  int partial_attempts = 2;  // failures of one batch before bisecting it
   // Transfers run at once for one kind of a batch. Above 1 each run's paths
   // are sharded by a hash of the path, so a path always goes through one
   // shard and keeps its order (kinds still run one after another).

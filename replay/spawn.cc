@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -191,6 +192,33 @@ Leftovers KillLeftoverChildren(const std::string& dir) {
     }
   }
   return result;
+}
+
+int RemoveRsyncTempFiles(const std::string& root, const std::string& source,
+                         const std::vector<std::string>& paths) {
+  std::map<std::string, std::set<std::string>> by_dir;  // directory -> base names sent there
+  for (const std::string& p : paths) {
+    const size_t slash = p.rfind('/');
+    by_dir[slash == std::string::npos ? "" : p.substr(0, slash)].insert(
+        slash == std::string::npos ? p : p.substr(slash + 1));
+  }
+  int removed = 0;
+  for (const auto& [dir, names] : by_dir) {
+    const std::string abs = dir.empty() ? root : root + "/" + dir;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(abs, ec)) {
+      const std::string name = entry.path().filename().string();
+      // ".NAME.XXXXXX": NAME is what rsync was writing.
+      if (!IsRsyncTempName(name) || !names.count(name.substr(1, name.size() - 8))) continue;
+      struct stat st;
+      const std::string in_source = (dir.empty() ? source : source + "/" + dir) + "/" + name;
+      if (lstat(entry.path().c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+          lstat(in_source.c_str(), &st) != 0 && unlink(entry.path().c_str()) == 0) {
+        ++removed;
+      }
+    }
+  }
+  return removed;
 }
 
 Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, int err) {

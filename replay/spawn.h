@@ -43,4 +43,13 @@ struct Leftovers {
 };
 Leftovers KillLeftoverChildren(const std::string& dir);
 
+// A local target after a crash: removes the rsync temporary files
+// (".NAME.XXXXXX") next to each of `paths` (relative to `root`), which a
+// receiver left when it died on its own before ferryd restarted (rsync's
+// cleanup has a window between creating the file and noting it). A name the
+// source has too is a user's file, and kept. Each directory is listed once.
+// Returns how many it removed.
+int RemoveRsyncTempFiles(const std::string& root, const std::string& source,
+                         const std::vector<std::string>& paths);
+
 }  // namespace ferry

@@ -37,6 +37,10 @@ struct Transfer {
 
 std::string_view TransferKindName(Transfer::Kind kind);
 
+// Remote targets fill at most this many renamed directories of a batch from
+// their old copy (--copy-dest); the others are sent as trees.
+inline constexpr int kMaxCopyMovesPerBatch = 2;
+
 // The runs that deliver `plan` to the target, in the order they must run:
 // copy-moves (remote targets), deletes, recursive trees, content, metadata. Every listed
 // path is prefixed with "./" (rsync skips --files-from entries starting

@@ -35,6 +35,9 @@ Result<nlohmann::json> ControlCall(const std::string& socket_path, const nlohman
   for (size_t done = 0; done < line.size();) {
     ssize_t n = send(fd, line.data() + done, line.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
+    // ferryd answers a peer it refuses at once and closes: its reply ("permission
+    // denied: uid N") is still there to read.
+    if (n < 0 && errno == EPIPE) break;
     if (n < 0) return ErrnoStatus(errno, "send", socket_path);
     done += static_cast<size_t>(n);
   }

@@ -59,6 +59,29 @@ TEST(SpawnTest, LeftoversAreKilledAndTheirTemporaryFilesRemoved) {
   EXPECT_TRUE(std::filesystem::is_empty(records));
 }
 
+TEST(SpawnTest, TempFilesOfTheCutPathsAreRemovedAndNothingElse) {
+  testing::TempDir tmp;
+  const std::string dst = tmp.Sub("dst");
+  std::filesystem::create_directories(dst + "/d");
+  for (const char* f :
+       {".a.AbC123", "d/.b c.x1Y2z3", ".other.AbC123", ".a.toolong1", "a", ".a.ab"}) {
+    std::ofstream(dst + "/" + f) << "x";
+  }
+  std::filesystem::create_directory(dst + "/d/.b c.dir999");  // a directory: never removed
+  // A user's file of that shape, in the source too: kept.
+  const std::string src = tmp.Sub("src");
+  std::filesystem::create_directories(src);
+  std::ofstream(dst + "/.a.USER99") << "x";
+  std::ofstream(src + "/.a.USER99") << "x";
+  EXPECT_EQ(RemoveRsyncTempFiles(dst, src, {"a", "d/b c", "d/b c.dir", "missing/x"}), 2);
+  EXPECT_FALSE(Exists(dst + "/.a.AbC123"));
+  EXPECT_FALSE(Exists(dst + "/d/.b c.x1Y2z3"));
+  for (const char* kept :
+       {".other.AbC123", ".a.toolong1", "a", ".a.ab", "d/.b c.dir999", ".a.USER99"}) {
+    EXPECT_TRUE(Exists(dst + "/" + kept)) << kept;
+  }
+}
+
 TEST(SpawnTest, ARecordOfAnotherBootKillsNothing) {
   testing::TempDir tmp;
   const std::string records = tmp.Sub("children");

@@ -169,6 +169,22 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   EXPECT_EQ(BuildTransfers(plan, Settings("/dst")).size(), 2u);
 }
 
+TEST(TransferTest, ABatchRenamingManyDirectoriesCopyMovesOnlyAFew) {
+  Plan plan;
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = std::to_string(i);
+    plan.deletes.push_back("old" + n);
+    plan.trees.push_back("new" + n);
+    plan.moves.push_back({"old" + n, "new" + n, true});
+  }
+  auto runs = BuildTransfers(plan, Settings("rsync://u@h/m"));
+  int copy_moves = 0;
+  for (const Transfer& r : runs) copy_moves += r.kind == Transfer::Kind::kCopyMove;
+  EXPECT_EQ(copy_moves, kMaxCopyMovesPerBatch);
+  ASSERT_EQ(runs.size(), static_cast<size_t>(kMaxCopyMovesPerBatch) + 2);  // + delete, tree
+  EXPECT_EQ(runs.back().paths.size(), 5u) << "every new name is sent as a tree";
+}
+
 TEST(TransferTest, QuickChecksCompareNanosecondsUnlessTheOperatorSaysOtherwise) {
   TargetSettings t = Settings("/dst");
   auto run = BuildTransfer(Transfer::Kind::kFullSync, {}, t);

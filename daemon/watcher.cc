@@ -198,7 +198,14 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
     return;
   }
   const std::string* dir = table_.Dir(r.wd);
-  if (dir == nullptr) return;  // a watch removed meanwhile
+  if (dir == nullptr) {  // a watch removed meanwhile
+    if ((r.mask & (IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE)) != 0) {
+      // Normal for a directory removed since; a lead if a change goes missing.
+      spdlog::debug("destination {}: record {:#x} for {} of an unknown watch {} dropped",
+                    options_.name, r.mask, EscapePath(r.name), r.wd);
+    }
+    return;
+  }
   if (r.name.empty()) {
     if (dir->empty() && (r.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
       SetState(WatchState::kFailed, "source directory " + options_.root +
@@ -336,6 +343,8 @@ Status Watcher::Tick() {
       continue;
     }
     // Moved out of the tree. inotify keeps watching a directory moved away.
+    spdlog::debug("destination {}: {} moved out of the tree (no IN_MOVED_TO for cookie {})",
+                  options_.name, EscapePath(it->second.path), it->first);
     Gone(it->second.path, it->second.is_dir, &batch);
     if (it->second.is_dir) RemoveWatches(it->second.path);
     it = pending_.erase(it);

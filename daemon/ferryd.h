@@ -11,7 +11,7 @@
 //
 // Threading: Start, Maintain and the destructor run on the main thread;
 // Reload, HandleControl and StatusJson on the main or the control thread
-// (a mutex orders them); Stop and Retry on any thread.
+// (a mutex orders them); Stop on any thread.
 #pragma once
 
 #include <atomic>
@@ -52,7 +52,6 @@ class Ferryd {
   void Maintain();
   void Stop();  // any thread
   bool stopped() const { return stop_; }
-  void Retry();  // retry watches the inotify limit refused
   bool ready() const { return ready_; }
   size_t destinations() const;
   size_t targets() const;
@@ -63,6 +62,9 @@ class Ferryd {
   // keep running and keep their cursors. Settings that need a restart
   // ([journal], [control], [log], workers) are reported and left as they
   // were. The reply says what changed. A broken file changes nothing.
+  // Either way it then retries what the watch limit left unwatched and a
+  // journal that refused writes (Retry()): what SIGHUP and the control
+  // verb "reload" do.
   Result<nlohmann::json> Reload();
 
   // The control socket's verbs (control_server.h): status, pause, resume,
@@ -99,6 +101,11 @@ class Ferryd {
   Target* FindTarget(const std::string& name);
   void WatchLoop(Destination* d);
   LaneOptions LaneFor(const TargetConfig& t, const Destination& d) const;
+  // Reload() without the retry (ferryd_reload.cc).
+  Result<nlohmann::json> ReloadConfig();
+  // Asks each destination's watch loop to retry the watches the inotify
+  // limit refused and a journal that refused writes.
+  void Retry();
   // Waits up to the grace period for the lanes to go idle.
   void DrainLanes();
   // Applies `policy` once and logs what it trimmed and whom it expired.

@@ -29,7 +29,6 @@ json Ferryd::HandleControl(const json& request) {
   const std::string verb = request.value("verb", "");
   if (verb == "reload") {  // like SIGHUP (main.cc)
     auto r = Reload();
-    Retry();  // and retry what the watch limit left unwatched
     return r ? *r : Error(r.error().message());
   }
   if (verb == "status") return StatusJson();

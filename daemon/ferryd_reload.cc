@@ -40,6 +40,12 @@ std::vector<std::string> NeedsRestart(const Config& a, const Config& b) {
 }  // namespace
 
 Result<nlohmann::json> Ferryd::Reload() {
+  auto reloaded = ReloadConfig();
+  Retry();
+  return reloaded;
+}
+
+Result<nlohmann::json> Ferryd::ReloadConfig() {
   std::lock_guard lock(mu_);
   if (config_.path.empty() || config_.path.front() != '/') {
     return Status::InvalidArgument("ferryd was started without a config file (" + config_.path +

@@ -146,9 +146,9 @@ int main(int argc, char** argv) {
           if (info.ssi_signo == SIGHUP) {
             spdlog::info("SIGHUP: reloading the configuration");
             sd_notify(0, "RELOADING=1");
-            auto reloaded = daemon.Reload();  // logs what changed, or why not
+            // Logs what changed, or why not; retries the watches either way.
+            auto reloaded = daemon.Reload();
             if (!reloaded && quick) spdlog::info("{}", reloaded.error().message());
-            daemon.Retry();  // and retry what the watch limit left unwatched
             sd_notify(0, "READY=1");
           } else {
             spdlog::info("{}: stopping; pending changes stay in the journal",

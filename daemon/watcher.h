@@ -133,6 +133,10 @@ class Watcher {
   // it with the catalog (journaling the differences if `journal_events`).
   // Forgets the unwatched subtrees first: the walk finds them again.
   Result<ReconcileStats> WatchAndReconcile(bool journal_events);
+  // The reconcile both use: the whole tree, or only `subtrees`, each
+  // directory watched before it is listed.
+  Result<ReconcileStats> ReconcileWatching(bool journal_events,
+                                           const std::vector<std::string>& subtrees);
   // Tries to watch the unwatched subtrees (when due, or `force`) and
   // journals and catalogs what changed in them.
   Status RetryUnwatched(bool force);

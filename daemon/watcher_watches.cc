@@ -165,13 +165,19 @@ Status Watcher::HandleOverflow() {
 
 Result<ReconcileStats> Watcher::WatchAndReconcile(bool journal_events) {
   unwatched_.clear();
+  return ReconcileWatching(journal_events, {});
+}
+
+Result<ReconcileStats> Watcher::ReconcileWatching(bool journal_events,
+                                                  const std::vector<std::string>& subtrees) {
   return Reconcile(journal_, {.destination = options_.destination,
                               .root = options_.root,
                               .filter = options_.filter,
                               .clock = clock_,
                               .journal_events = journal_events,
                               .events = options_.events,
-                              .before_listing = [this](const std::string& d) { AddWatch(d); }});
+                              .before_listing = [this](const std::string& d) { AddWatch(d); },
+                              .subtrees = subtrees});
 }
 
 Status Watcher::RetryUnwatched(bool force) {
@@ -200,14 +206,7 @@ Status Watcher::RetryUnwatched(bool force) {
   // Watches each directory before listing it (failing again: unwatched
   // again), and journals what changed there while unwatched with the
   // catalog changes that record it, in the same writes.
-  auto stats = Reconcile(journal_, {.destination = options_.destination,
-                                    .root = options_.root,
-                                    .filter = options_.filter,
-                                    .clock = clock_,
-                                    .journal_events = true,
-                                    .events = options_.events,
-                                    .before_listing = [this](const std::string& d) { AddWatch(d); },
-                                    .subtrees = dirs});
+  auto stats = ReconcileWatching(/*journal_events=*/true, dirs);
   // What is neither watched now nor unwatched again was not found.
   for (Unwatched& top : tops) {
     if (table_.Wd(top.dir) || IsUnwatched(top.dir)) continue;

@@ -13,8 +13,6 @@
 // anchor keeps the default column family's memtable from being empty.
 #include <sys/statvfs.h>
 
-#include <cstdio>
-
 #include "base/units.h"
 #include "journal/rocks_journal.h"
 

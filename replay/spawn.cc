@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -36,6 +37,29 @@ std::string BootId() {
 
 std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
+// What /proc/PID/stat (proc(5)) says of a process; nullopt when it is gone.
+struct ProcStat {
+  std::string comm;  // at most 15 bytes
+  char state = 'X';  // R, S, D, T (stopped), Z (zombie), ...
+  long pgrp = 0;
+};
+std::optional<ProcStat> ReadProcStat(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // comm may hold spaces and parentheses: it ends at the last ')'.
+  const size_t open = stat.find('(');
+  const size_t close = stat.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) {
+    return std::nullopt;
+  }
+  ProcStat p{.comm = stat.substr(open + 1, close - open - 1), .state = stat[close + 2]};
+  std::istringstream rest(stat.substr(close + 3));
+  long ppid = 0;
+  rest >> ppid >> p.pgrp;
+  return p;
+}
+
 // The processes in process group `pgid` whose comm is one of `programs`.
 std::vector<pid_t> GroupMembers(pid_t pgid, const std::set<std::string>& programs) {
   std::vector<pid_t> out;
@@ -43,46 +67,31 @@ std::vector<pid_t> GroupMembers(pid_t pgid, const std::set<std::string>& program
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat;
-    std::getline(in, stat);
-    const size_t close = stat.rfind(')');
-    const size_t open = stat.find('(');
-    if (close == std::string::npos || open == std::string::npos) continue;
-    const std::string comm = stat.substr(open + 1, close - open - 1);
-    std::istringstream rest(stat.substr(close + 2));
-    std::string state;
-    long ppid = 0, pgrp = 0;
-    rest >> state >> ppid >> pgrp;
-    if (pgrp == pgid && programs.count(comm)) out.push_back(static_cast<pid_t>(std::stol(name)));
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    auto p = ReadProcStat(pid);
+    if (p && p->pgrp == pgid && programs.count(p->comm)) out.push_back(pid);
   }
   return out;
 }
 
-// Whether `pid` no longer runs. A zombie counts as gone: it cannot write,
-// and an orphan waits for init to reap it, which some inits (containers, VMs)
-// do late.
-// A process's state letter (proc(5)): R, S, D, T (stopped), Z, ...; 'X'
-// when it is gone.
+// A process's state letter; 'X' when it is gone.
 char State(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return 'X';
-  const size_t close = stat.rfind(')');
-  return close == std::string::npos || close + 2 >= stat.size() ? 'X' : stat[close + 2];
+  auto p = ReadProcStat(pid);
+  return p ? p->state : 'X';
 }
 
-bool Gone(pid_t pid) {
-  const char state = State(pid);
-  return state == 'Z' || state == 'X';
-}
+// Whether a process in `state` no longer runs. A zombie counts as gone: it
+// cannot write, and an orphan waits for init to reap it, which some inits
+// (containers, VMs) do late.
+bool GoneState(char state) { return state == 'Z' || state == 'X'; }
+bool Gone(pid_t pid) { return GoneState(State(pid)); }
 
 // Polls until every process is gone, or stopped too when `or_stopped`;
 // at most until `deadline`.
 void AwaitAll(const std::vector<pid_t>& pids, bool or_stopped,
               std::chrono::steady_clock::time_point deadline) {
   for (pid_t pid : pids) {
-    for (char s = State(pid); !(s == 'Z' || s == 'X' || (or_stopped && s == 'T')); s = State(pid)) {
+    for (char s = State(pid); !(GoneState(s) || (or_stopped && s == 'T')); s = State(pid)) {
       if (std::chrono::steady_clock::now() >= deadline) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a signal landing, not a result
     }
@@ -157,13 +166,13 @@ Leftovers KillLeftoverChildren(const std::string& dir) {
     }
     std::filesystem::remove(entry.path(), ec);
   }
-  // Frozen first (SIGSTOP), so that none can open another file or rename
-  // one into place; then the temporary files they write are noted, they are
-  // killed, and the notes removed. A receiver killed mid-file (rsync's local
+  // Frozen first (SIGSTOP, which lands when a system call in progress, an
+  // open or a rename, ends), so that none can open another file or rename
+  // one into place; listed again once stopped, as one may have forked
+  // meanwhile. Then the temporary files they write are noted, they are
+  // killed, and the notes removed: a receiver killed mid-file (rsync's local
   // receiver, whose parent died first) would leave its .name.XXXXXX behind.
   // Gone means gone: a process being killed can still be writing.
-  // SIGSTOP lands when a system call in progress (an open, a rename) ends.
-  // Listed again once they are stopped: one may have forked meanwhile.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   for (int pass = 0; pass < 3; ++pass) {
     std::vector<pid_t> found;

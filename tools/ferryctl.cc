@@ -50,32 +50,52 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
+// Where things are (see kUsage), before or after the verb.
+struct Places {
+  std::string config, journal, socket;
+};
+
+enum class Took { kNo, kYes, kNoValue };
+
+// Takes argv[*at] if it is a place option, "--name VALUE" or "--name=VALUE"
+// ("-c VALUE" too when `short_ok`): stores the value and steps *at past it.
+Took TakePlace(int argc, char** argv, int* at, bool short_ok, Places* places) {
+  const std::string arg = argv[*at];
+  const size_t eq = arg.find('=');
+  const std::string name = arg.substr(0, eq);
+  std::string* slot = name == "--config" || (short_ok && arg == "-c") ? &places->config
+                      : name == "--journal"                           ? &places->journal
+                      : name == "--socket"                            ? &places->socket
+                                                                      : nullptr;
+  if (slot == nullptr) return Took::kNo;
+  if (eq != std::string::npos) {
+    *slot = arg.substr(eq + 1);
+  } else if (*at + 1 < argc) {
+    *slot = argv[++*at];
+  } else {
+    return Took::kNoValue;
+  }
+  return Took::kYes;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ferry::Ctl ctl;
-  std::string config, journal, socket;
+  Places places;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
     const std::string arg = argv[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= argc) return false;
-      *out = argv[++i];
-      return true;
-    };
     if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
       return 0;
     } else if (arg == "--version") {
       std::cout << "ferryctl 0.1.0\n";
       return 0;
-    } else if (arg == "--config" || arg == "-c") {
-      if (!value(&config)) break;
-    } else if (arg == "--journal") {
-      if (!value(&journal)) break;
-    } else if (arg == "--socket") {
-      if (!value(&socket)) break;
-    } else {
+    }
+    const Took took = TakePlace(argc, argv, &i, /*short_ok=*/true, &places);
+    if (took == Took::kNoValue) break;
+    if (took == Took::kNo) {
       std::cerr << "ferryctl: unknown option " << arg << " before the verb (see ferryctl --help)\n";
       return ferry::kExUsage;
     }
@@ -89,20 +109,8 @@ int main(int argc, char** argv) {
   // The place options work after the verb too ("ferryctl log --config F"),
   // as people type them; no verb has options of these names.
   for (int a = i + 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    std::string* place = arg == "--config"    ? &config
-                         : arg == "--journal" ? &journal
-                         : arg == "--socket"  ? &socket
-                                              : nullptr;
-    if (place != nullptr && a + 1 < argc) {
-      *place = argv[++a];
-    } else if (arg.starts_with("--config=") || arg.starts_with("--journal=") ||
-               arg.starts_with("--socket=")) {
-      const size_t eq = arg.find('=');
-      const std::string name = arg.substr(2, eq - 2), value = arg.substr(eq + 1);
-      (name == "config" ? config : name == "journal" ? journal : socket) = value;
-    } else {
-      args.push_back(arg);
+    if (TakePlace(argc, argv, &a, /*short_ok=*/false, &places) != Took::kYes) {
+      args.push_back(argv[a]);
     }
   }
 
@@ -130,9 +138,9 @@ int main(int argc, char** argv) {
                            std::find(args.begin(), args.end(), "--help") == args.end() &&
                            std::find(args.begin(), args.end(), "-h") == args.end();
   if (needs_place) {
-    if (!config.empty() || journal.empty()) {
-      const std::string path = config.empty() ? "/etc/ferry/ferry.conf" : config;
-      if (config.empty() && !Exists(path)) {
+    if (!places.config.empty() || places.journal.empty()) {
+      const std::string path = places.config.empty() ? "/etc/ferry/ferry.conf" : places.config;
+      if (places.config.empty() && !Exists(path)) {
         return ctl.Fail(ferry::kExUsage, "no " + path +
                                              "; say where the journal is with --journal DIR "
                                              "or --config FILE");
@@ -140,12 +148,13 @@ int main(int argc, char** argv) {
       ferry::Status s = ferry::ReadCtlConfig(path, &ctl);
       if (!s.ok()) return ctl.Fail(ferry::kExUsage, s.message());
     }
-    if (!journal.empty()) ctl.journal_dir = journal;
-    if (!socket.empty()) {
-      ctl.socket = socket;
+    if (!places.journal.empty()) ctl.journal_dir = places.journal;
+    if (!places.socket.empty()) {
+      ctl.socket = places.socket;
     } else if (ctl.socket.empty()) {
-      ctl.socket =
-          !journal.empty() && config.empty() ? journal + "/ferryd.sock" : "/run/ferry/ferryd.sock";
+      ctl.socket = !places.journal.empty() && places.config.empty()
+                       ? places.journal + "/ferryd.sock"
+                       : "/run/ferry/ferryd.sock";
     }
   }
   try {

@@ -245,6 +245,20 @@ class JournalFullTest : public FerrydTest {
         << status->dump(2) << "\n"
         << Log();
   }
+  // ferryd running and converged after `steps` changes of `w`, then the
+  // journal's filesystem full.
+  void StartConvergedAndFill(MixedWorkload& w, int steps, int* changes) {
+    WriteConfig();
+    ASSERT_NO_FATAL_FAILURE(StartFerryd());
+    *changes += w.Steps(steps);
+    ASSERT_TRUE(Converged());
+    ASSERT_NO_FATAL_FAILURE(Fill());
+  }
+  static int DeadLetters(const json& status) {
+    int dead = 0;
+    for (const json& t : status["targets"]) dead += t.value("dead_letters", 0);
+    return dead;
+  }
   static bool Watching(const json& status) {
     return Destination(status).value("state", "") == "watching" &&
            status["journal"].value("writable", false);
@@ -254,13 +268,9 @@ class JournalFullTest : public FerrydTest {
 };
 
 TEST_F(JournalFullTest, KeepsRunningSaysSoAndLosesNothing) {
-  WriteConfig();
-  ASSERT_NO_FATAL_FAILURE(StartFerryd());
   MixedWorkload w(src(), /*seed=*/7);
-  int changes = w.Steps(200);
-  ASSERT_TRUE(Converged());
-
-  ASSERT_NO_FATAL_FAILURE(Fill());
+  int changes = 0;
+  ASSERT_NO_FATAL_FAILURE(StartConvergedAndFill(w, 200, &changes));
   json status;
   ASSERT_NO_FATAL_FAILURE(ChangeUntilFailing(w, &changes, &status));
   const std::string message = Destination(status).value("message", "");
@@ -301,8 +311,7 @@ TEST_F(JournalFullTest, KeepsRunningSaysSoAndLosesNothing) {
   status = Control({{"verb", "status"}});
   EXPECT_EQ(Destination(status).value("state", ""), "watching") << status.dump(2);
   EXPECT_TRUE(status["journal"].value("writable", false)) << status.dump(2);
-  int dead = 0;
-  for (const json& t : status["targets"]) dead += t.value("dead_letters", 0);
+  const int dead = DeadLetters(status);
   EXPECT_EQ(dead, 0) << status.dump(2);
   EXPECT_TRUE(Alive());
   EXPECT_EQ(LogLines({"destination www: the journal takes writes again", "the rescan found"}), 1)
@@ -320,13 +329,10 @@ TEST_F(JournalFullTest, KeepsRunningSaysSoAndLosesNothing) {
 // disk fills again soon after, three times. (The first write after a
 // recovery meeting the full disk is JournalNoSpaceTest's case.)
 TEST_F(JournalFullTest, FillingAgainAndAgainLosesNothing) {
-  WriteConfig();
-  ASSERT_NO_FATAL_FAILURE(StartFerryd());
   MixedWorkload w(src(), /*seed=*/11);
-  int changes = w.Steps(100);
-  ASSERT_TRUE(Converged());
+  int changes = 0;
+  ASSERT_NO_FATAL_FAILURE(StartConvergedAndFill(w, 100, &changes));
   json status;
-  ASSERT_NO_FATAL_FAILURE(Fill());
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     ASSERT_NO_FATAL_FAILURE(ChangeUntilFailing(w, &changes, &status));
@@ -336,14 +342,7 @@ TEST_F(JournalFullTest, FillingAgainAndAgainLosesNothing) {
     ASSERT_TRUE(PollStatus(Watching, &status)) << status.dump(2) << Log();
     ASSERT_NO_FATAL_FAILURE(Fill());
   }
-  ASSERT_TRUE(PollStatus(
-      [&](const json& s) {
-        if (Failing(s)) return true;
-        changes += w.Steps(10);
-        return false;
-      },
-      &status))
-      << status.dump(2) << Log();
+  ASSERT_NO_FATAL_FAILURE(ChangeUntilFailing(w, &changes, &status));
   EXPECT_TRUE(Alive()) << Log();
   ASSERT_EQ(unlink(filler().c_str()), 0) << strerror(errno);
   const auto freed = std::chrono::steady_clock::now();
@@ -351,8 +350,7 @@ TEST_F(JournalFullTest, FillingAgainAndAgainLosesNothing) {
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - freed).count();
   ASSERT_TRUE(PollStatus(Watching, &status)) << status.dump(2);
-  int dead = 0;
-  for (const json& t : status["targets"]) dead += t.value("dead_letters", 0);
+  const int dead = DeadLetters(status);
   EXPECT_EQ(dead, 0) << status.dump(2);
   EXPECT_TRUE(Alive()) << Log();
   EXPECT_GE(LogLines({"destination www: the journal takes writes again"}), 4) << Log();
@@ -366,12 +364,9 @@ TEST_F(JournalFullTest, FillingAgainAndAgainLosesNothing) {
 // Stopped while the journal is full: a clean stop, and the next start
 // journals what changed meanwhile.
 TEST_F(JournalFullTest, StopsCleanlyWhileFullAndCatchesUpAtStart) {
-  WriteConfig();
-  ASSERT_NO_FATAL_FAILURE(StartFerryd());
   MixedWorkload w(src(), /*seed=*/13);
-  int changes = w.Steps(100);
-  ASSERT_TRUE(Converged());
-  ASSERT_NO_FATAL_FAILURE(Fill());
+  int changes = 0;
+  ASSERT_NO_FATAL_FAILURE(StartConvergedAndFill(w, 100, &changes));
   json status;
   ASSERT_NO_FATAL_FAILURE(ChangeUntilFailing(w, &changes, &status));
   changes += w.Steps(100);
@@ -385,8 +380,7 @@ TEST_F(JournalFullTest, StopsCleanlyWhileFullAndCatchesUpAtStart) {
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - freed).count();
   ASSERT_TRUE(PollStatus(Watching, &status)) << status.dump(2);
-  int dead = 0;
-  for (const json& t : status["targets"]) dead += t.value("dead_letters", 0);
+  const int dead = DeadLetters(status);
   EXPECT_EQ(dead, 0) << status.dump(2);
   std::printf(
       "[scenario] journal filesystem full, ferryd stopped and started: %d changes made, all "

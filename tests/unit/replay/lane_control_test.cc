@@ -97,13 +97,18 @@ TEST_F(LaneTest, ResyncRunsAFullSyncThenFollowsTheHead) {
   EXPECT_EQ(lane_->status().state, LaneState::kOk);
 }
 
-TEST_F(LaneTest, DeadLettersRetryOnDemandAndLeaveWhenDelivered) {
-  MakeSyncedLane();
-  ASSERT_TRUE(journal_
+// The dead letter of path "p", seq 7, as an isolated batch leaves it.
+void PutDeadLetterFor(Journal* journal, uint32_t dest) {
+  ASSERT_TRUE(journal
                   ->PutDeadLetter({.target = "backup",
-                                   .event = Event{.seq = 7, .destination = dest_, .path = "p"},
+                                   .event = Event{.seq = 7, .destination = dest, .path = "p"},
                                    .error = "Permission denied"})
                   .ok());
+}
+
+TEST_F(LaneTest, DeadLettersRetryOnDemandAndLeaveWhenDelivered) {
+  MakeSyncedLane();
+  ASSERT_NO_FATAL_FAILURE(PutDeadLetterFor(journal_.get(), dest_));
   lane_->RetryDeadLettersNow();
   exec_.RunDue();
   ASSERT_TRUE(exec_.has_child());
@@ -113,11 +118,7 @@ TEST_F(LaneTest, DeadLettersRetryOnDemandAndLeaveWhenDelivered) {
 
 TEST_F(LaneTest, DeadLetterRetryAskedForDuringABatchRunsAfterIt) {
   MakeSyncedLane();
-  ASSERT_TRUE(journal_
-                  ->PutDeadLetter({.target = "backup",
-                                   .event = Event{.seq = 7, .destination = dest_, .path = "p"},
-                                   .error = "Permission denied"})
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(PutDeadLetterFor(journal_.get(), dest_));
   StartBatch({"a"});
   ASSERT_TRUE(exec_.has_child());
   lane_->RetryDeadLettersNow();  // found by ferryctl's tests: was dropped

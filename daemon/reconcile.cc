@@ -156,7 +156,8 @@ class Reconciler {
                        .filter = o_.filter,
                        .clock = o_.clock,
                        .before_listing = o_.before_listing,
-                       .on_error = o_.on_error});
+                       .on_error = o_.on_error,
+                       .on_vanished = o_.on_vanished});
     auto in_catalog = [&] { return catalog->Valid() && Below(catalog->entry().path, top); };
     std::optional<WalkEntry> w = walker.Next();
     if (!w && !top.empty() && !IsDirectory(top)) {

@@ -56,6 +56,7 @@ struct ReconcileOptions {
   // Passed to the TreeWalker: watch each directory before it is listed.
   std::function<void(const std::string& dir)> before_listing;
   std::function<void(const std::string& dir, const Status& why)> on_error;
+  std::function<void(const std::string& dir)> on_vanished;
   // Empty: the whole tree. Otherwise only what is below these directories
   // (any order; one below another counts once): no full_sync, and neither
   // the root's entry nor their own is touched (their parents' watches

@@ -27,7 +27,9 @@ void TreeWalker::Enter(const std::string& dir) {
   if (dir.empty()) abs = options_.root;
   int fd = open(abs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    if (errno != ENOENT && errno != ENOTDIR && options_.on_error) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      if (options_.on_vanished) options_.on_vanished(dir);
+    } else if (options_.on_error) {
       options_.on_error(dir, ErrnoStatus(errno, "open directory", abs));
     }
     return;

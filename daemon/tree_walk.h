@@ -38,9 +38,14 @@ class TreeWalker {
     // ("" for the root). Adding the inotify watch here closes the race where a
     // file created between listing and watching is never seen.
     std::function<void(const std::string& dir)> before_listing;
-    // Called for a directory that cannot be read (permissions, vanished
-    // while walked is not reported). The walk goes on without it.
+    // Called for a directory that cannot be read (permissions; one that
+    // vanished goes to on_vanished). The walk goes on without it.
     std::function<void(const std::string& dir, const Status& why)> on_error;
+    // Called for a directory that was gone when the walk came to list it:
+    // renamed or deleted after its parent was listed (or, for `start`, after
+    // the caller found it). What it holds is not returned; a watcher must
+    // list it where it went once its rename record is read.
+    std::function<void(const std::string& dir)> on_vanished;
   };
 
   explicit TreeWalker(Options options);

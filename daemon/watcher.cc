@@ -170,6 +170,7 @@ Result<ReconcileStats> Watcher::Start() {
 }
 
 Status Watcher::Process(const std::vector<InotifyRecord>& records) {
+  ++processes_;
   AppendBatch batch;
   for (const InotifyRecord& r : records) {
     if ((r.mask & IN_Q_OVERFLOW) != 0) {
@@ -224,7 +225,10 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
   if (options_.filter && options_.filter->Match(path, is_dir)) return;
 
   if ((r.mask & IN_MOVED_FROM) != 0) {
-    pending_[r.cookie] = {path, is_dir, clock_->MonotonicNanos() + options_.move_timeout_ns};
+    pending_[r.cookie] = {.path = path,
+                          .is_dir = is_dir,
+                          .deadline_ns = clock_->MonotonicNanos() + options_.move_timeout_ns,
+                          .read_in = processes_};
   } else if ((r.mask & IN_CREATE) != 0) {
     HandleCreate(path, is_dir, /*moved_in=*/false, batch);
   } else if ((r.mask & IN_DELETE) != 0) {
@@ -263,6 +267,9 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
     return;
   }
   SettlePendingAt(path, batch);
+  // A walk journaled it (or something in it) but could not list it: it was
+  // on its way here. List it now.
+  const bool unlisted = move.is_dir && ForgetUnlisted(move.path);
   if (move.is_dir) {
     table_.Rename(move.path, path);
     // What it replaced (an empty directory) is gone; what the watch limit
@@ -295,7 +302,7 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
   // table no directory to rename. Take the new name as created, so it is
   // watched and cataloged; otherwise its removal while ferryd is stopped
   // goes unnoticed at the next start (found by the SIGKILL scenario).
-  if (!known) HandleCreate(path, is_dir, /*moved_in=*/true, batch);
+  if (!known || unlisted) HandleCreate(path, is_dir, /*moved_in=*/true, batch);
 }
 
 void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
@@ -317,6 +324,7 @@ void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
 }
 
 void Watcher::Gone(const std::string& path, bool is_dir, AppendBatch* batch) {
+  if (is_dir) ForgetUnlisted(path);
   batch->catalog.push_back(
       {.op = CatalogChange::Op::kDelete, .destination = options_.destination, .path = path});
   if (Selected(kSelectDelete)) AddEvent(batch, EventKind::kDelete, path, is_dir);
@@ -338,7 +346,10 @@ Status Watcher::Tick() {
   AppendBatch batch;
   const int64_t now = clock_->MonotonicNanos();
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second.deadline_ns > now) {
+    // Its IN_MOVED_TO follows it at once in the queue, but may sit unhandled
+    // behind a long Process() (a busy watcher is seconds behind): only a
+    // later Process() call, which took what was read meanwhile, settles it.
+    if (it->second.deadline_ns > now || it->second.read_in == processes_) {
       ++it;
       continue;
     }

@@ -8,6 +8,11 @@
 //    adjacent) become one move event, also for a directory of any size; an
 //    unpaired MOVED_FROM becomes a delete after `move_timeout`, an unpaired
 //    MOVED_TO a create of the whole subtree;
+//  - a directory that is renamed while a walk lists its parent can vanish
+//    before the walk lists it: it is journaled, but not what it holds, and
+//    no watch reports what comes into it. The walk reports it (unlisted_),
+//    and the record of its rename (or of a parent's) makes the watcher list
+//    it again where it went;
 //  - IN_Q_OVERFLOW journals a rescan of the whole tree and rebuilds the
 //    watches and the catalog; nothing is dropped, nothing restarts;
 //  - inotify_add_watch failing with ENOSPC/ENOMEM puts the watcher in the
@@ -105,6 +110,7 @@ class Watcher {
     std::string path;
     bool is_dir;
     int64_t deadline_ns;
+    uint64_t read_in;  // the Process() call that handled its IN_MOVED_FROM
   };
   // The top of a subtree without watches (its parent is watched).
   struct Unwatched {
@@ -126,6 +132,10 @@ class Watcher {
   void RenameUnwatched(const std::string& from, const std::string& to);
   bool IsUnwatched(const std::string& dir) const;
   uint64_t UnwatchedDirs() const;
+  // A walk found `dir` gone when it came to list it (TreeWalker::on_vanished).
+  void Vanished(const std::string& dir);
+  // Forgets the unlisted directories at or below `dir`; whether there were any.
+  bool ForgetUnlisted(const std::string& dir);
   // Watches and lists a new or moved-in directory; journals everything in it.
   void AddTree(const std::string& dir, AppendBatch* batch);
   Status HandleOverflow();
@@ -177,6 +187,8 @@ class Watcher {
   WatchTable table_;
   std::map<uint32_t, PendingMove> pending_;  // by cookie
   std::vector<Unwatched> unwatched_;         // subtrees without watches
+  std::vector<std::string> unlisted_;        // journaled directories a walk could not list
+  uint64_t processes_ = 0;                   // Process() calls so far
   Status deferred_;                          // a commit error met inside a record
   int64_t next_unwatched_rescan_ns_ = 0;
   bool overflowed_ = false;

@@ -109,6 +109,17 @@ bool Watcher::IsUnwatched(const std::string& dir) const {
                      [&](const Unwatched& top) { return Within(dir, top.dir); });
 }
 
+void Watcher::Vanished(const std::string& dir) {
+  if (dir.empty()) return;  // the source directory itself: its own watch says so
+  spdlog::debug("destination {}: {} was gone when listed; listed again where its rename goes",
+                options_.name, EscapePath(dir));
+  unlisted_.push_back(dir);
+}
+
+bool Watcher::ForgetUnlisted(const std::string& dir) {
+  return std::erase_if(unlisted_, [&](const std::string& d) { return Within(d, dir); }) > 0;
+}
+
 uint64_t Watcher::UnwatchedDirs() const {
   uint64_t n = 0;
   for (const Unwatched& top : unwatched_) n += top.dirs;
@@ -117,6 +128,7 @@ uint64_t Watcher::UnwatchedDirs() const {
 
 void Watcher::AddTree(const std::string& dir, AppendBatch* batch) {
   ForgetUnwatched(dir);  // what was there is gone: this tree is new
+  ForgetUnlisted(dir);
   auto top = StatPath(Abs(dir), clock_->WallNanos());
   if (!top || !IsDir(*top)) return;  // gone or replaced already: later records say so
   PutState(batch, dir, *top);
@@ -127,7 +139,8 @@ void Watcher::AddTree(const std::string& dir, AppendBatch* batch) {
                      .start = dir,
                      .filter = options_.filter,
                      .clock = clock_,
-                     .before_listing = [this](const std::string& d) { AddWatch(d); }});
+                     .before_listing = [this](const std::string& d) { AddWatch(d); },
+                     .on_vanished = [this](const std::string& d) { Vanished(d); }});
   while (auto entry = walker.Next()) {
     PutState(batch, entry->path, entry->state);
     AddEvent(batch, EventKind::kCreate, entry->path, IsDir(entry->state));
@@ -165,6 +178,7 @@ Status Watcher::HandleOverflow() {
 
 Result<ReconcileStats> Watcher::WatchAndReconcile(bool journal_events) {
   unwatched_.clear();
+  unlisted_.clear();  // the walk lists everything again
   return ReconcileWatching(journal_events, {});
 }
 
@@ -177,6 +191,7 @@ Result<ReconcileStats> Watcher::ReconcileWatching(bool journal_events,
                               .journal_events = journal_events,
                               .events = options_.events,
                               .before_listing = [this](const std::string& d) { AddWatch(d); },
+                              .on_vanished = [this](const std::string& d) { Vanished(d); },
                               .subtrees = subtrees});
 }
 

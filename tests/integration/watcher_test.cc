@@ -1,11 +1,13 @@
 // The watcher on real inotify and real temp directories.
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 
+#include "tests/lib/fake_clock.h"
 #include "tests/lib/watch_harness.h"
 
 namespace ferry {
@@ -129,6 +131,42 @@ TEST(WatcherTest, MovesOutOfAndIntoTheTree) {
   h.Write("incoming/sub/later", "z");
   ASSERT_TRUE(h.PumpUntil(
       [](auto& ev) { return Has(ev, EventKind::kModify, "incoming/sub/later"); }, base));
+}
+
+// A busy watcher is seconds behind: the IN_MOVED_TO can be read while the
+// Process() call that handled its IN_MOVED_FROM still runs, so that past
+// the move timeout. It is still one move, not a delete and a create.
+TEST(WatcherTest, MoveSplitAcrossProcessCallsIsOneMovePastTheTimeout) {
+  WatchHarness h;
+  testing::FakeClock clock;
+  h.UseClock(&clock);
+  h.Write("a", "x");
+  h.Start(/*start_reader=*/false);  // the test hands the records over itself
+  const uint64_t base = h.journal().LastSeq();
+  ASSERT_EQ(rename(h.Path("a").c_str(), h.Path("b").c_str()), 0);
+  const int root = 1;  // the first watch of a new inotify instance
+  ASSERT_TRUE(h.watcher().Process({{.wd = root, .mask = IN_MOVED_FROM, .cookie = 7, .name = "a"}})
+                  .ok());
+  clock.Advance(10'000'000'000);  // far past the move timeout
+  ASSERT_TRUE(h.watcher().Tick().ok());
+  ASSERT_TRUE(
+      h.watcher().Process({{.wd = root, .mask = IN_MOVED_TO, .cookie = 7, .name = "b"}}).ok());
+  ASSERT_TRUE(h.watcher().Tick().ok());
+  auto ev = h.Events(base);
+  ASSERT_EQ(ev.size(), 1u) << WatchHarness::Dump(ev);
+  EXPECT_EQ(ev[0].kind, EventKind::kMove);
+  EXPECT_EQ(ev[0].old_path, "a");
+  // With nothing after it, an IN_MOVED_FROM expires: moved out of the tree.
+  ASSERT_EQ(rename(h.Path("b").c_str(), h.Outside("b").c_str()), 0);
+  ASSERT_TRUE(h.watcher().Process({{.wd = root, .mask = IN_MOVED_FROM, .cookie = 8, .name = "b"}})
+                  .ok());
+  clock.Advance(10'000'000'000);
+  ASSERT_TRUE(h.watcher().Process({}).ok());  // the next turn of the loop read nothing
+  ASSERT_TRUE(h.watcher().Tick().ok());
+  ev = h.Events(base);
+  ASSERT_EQ(ev.size(), 2u) << WatchHarness::Dump(ev);
+  EXPECT_EQ(ev[1].kind, EventKind::kDelete);
+  EXPECT_EQ(ev[1].path, "b");
 }
 
 TEST(WatcherTest, EditorSaveRenamesOverTheFile) {

@@ -38,6 +38,8 @@ class WatchHarness {
   Journal& journal() { return *journal_; }
   Watcher& watcher() { return *watcher_; }
   uint32_t dest() const { return dest_; }
+  // The clock the watcher gets at Start() (the system clock by default).
+  void UseClock(Clock* clock) { clock_ = clock; }
 
   // Creates the watcher and reconciles; with `start_reader` false the inotify
   // queue fills up unread until StartReader() (to force an overflow).
@@ -46,7 +48,7 @@ class WatchHarness {
     EXPECT_TRUE(filter) << filter.error().ToString();
     auto w = Watcher::Create(
         {.name = "d", .destination = dest_, .root = src_, .filter = *filter, .events = events_},
-        journal_.get());
+        journal_.get(), clock_);
     EXPECT_TRUE(w) << w.error().ToString();
     watcher_ = std::move(*w);
     auto stats = watcher_->Start();
@@ -114,6 +116,7 @@ class WatchHarness {
   FilterSpec filter_spec_;
   std::unique_ptr<Journal> journal_;
   uint32_t dest_ = 0;
+  Clock* clock_ = SystemClock::Default();
   std::unique_ptr<Watcher> watcher_;
   std::unique_ptr<InotifyReader> reader_;
 };

@@ -99,8 +99,8 @@ TEST_P(WatcherRaceTest, RenameDuringTheWalkLosesNothing) {
       << "the rename came too late to race the walk\n"
       << WatchHarness::Dump(ev);
   // What it holds is journaled where it went, and cataloged.
-  ASSERT_TRUE(h.PumpUntil([&](auto& ev) { return Has(ev, EventKind::kCreate, c.file_after); },
-                          base));
+  ASSERT_TRUE(
+      h.PumpUntil([&](auto& ev) { return Has(ev, EventKind::kCreate, c.file_after); }, base));
   EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), c.file_after)->has_value());
   // And it is watched there: a file written into it now is journaled too.
   const std::string later = std::filesystem::path(c.file_after).parent_path().string() + "/later";
@@ -108,22 +108,21 @@ TEST_P(WatcherRaceTest, RenameDuringTheWalkLosesNothing) {
   ASSERT_TRUE(h.PumpUntil([&](auto& ev) { return Has(ev, EventKind::kModify, later); }, base));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Walk, WatcherRaceTest,
-    ::testing::Values(
-        // The walk has listed incoming/ (reading 1 comes before the listing,
-        // reading 2 journals incoming/sub); sub is renamed before its watch.
-        RaceCase{"BeforeItsWatch", "incoming", 2, "incoming/sub", "incoming/moved",
-                 "incoming/moved/deep/file"},
-        // sub is watched (reading 1 comes just before its listing) and
-        // renamed before it is listed.
-        RaceCase{"AfterItsWatch", "incoming/sub", 1, "incoming/sub", "incoming/moved",
-                 "incoming/moved/deep/file"},
-        // sub is listed; its parent is renamed before deep is: the record
-        // is of a parent of what vanished.
-        RaceCase{"ParentRenamed", "incoming/sub", 2, "incoming", "renamed",
-                 "renamed/sub/deep/file"}),
-    [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Walk, WatcherRaceTest,
+                         ::testing::Values(
+                             // The walk has listed incoming/ (reading 1 comes before the listing,
+                             // reading 2 journals incoming/sub); sub is renamed before its watch.
+                             RaceCase{"BeforeItsWatch", "incoming", 2, "incoming/sub",
+                                      "incoming/moved", "incoming/moved/deep/file"},
+                             // sub is watched (reading 1 comes just before its listing) and
+                             // renamed before it is listed.
+                             RaceCase{"AfterItsWatch", "incoming/sub", 1, "incoming/sub",
+                                      "incoming/moved", "incoming/moved/deep/file"},
+                             // sub is listed; its parent is renamed before deep is: the record
+                             // is of a parent of what vanished.
+                             RaceCase{"ParentRenamed", "incoming/sub", 2, "incoming", "renamed",
+                                      "renamed/sub/deep/file"}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 TEST(TreeWalkerTest, ReportsADirectoryThatVanishedBeforeItWasListed) {
   testing::TempDir tmp;
@@ -131,8 +130,8 @@ TEST(TreeWalkerTest, ReportsADirectoryThatVanishedBeforeItWasListed) {
   std::filesystem::create_directories(root + "/a/inner");
   std::filesystem::create_directories(root + "/b");
   std::vector<std::string> vanished;
-  TreeWalker walker({.root = root,
-                     .on_vanished = [&](const std::string& dir) { vanished.push_back(dir); }});
+  TreeWalker walker(
+      {.root = root, .on_vanished = [&](const std::string& dir) { vanished.push_back(dir); }});
   auto first = walker.Next();
   ASSERT_TRUE(first);
   ASSERT_EQ(first->path, "a");

@@ -34,22 +34,25 @@ TEST_F(LaneTest, BatchWaitsForItsWindowThenRunsOneTransferPerKind) {
   Files({"new1", "new2"});
   ASSERT_TRUE(
       journal_->Append({Event{.destination = dest_, .kind = EventKind::kDelete, .path = "old"}}));
+  ASSERT_TRUE(journal_->Append(
+      {Event{.destination = dest_, .kind = EventKind::kAttrib, .path = "chmodded"}}));
   lane_->Notify();
   exec_.RunDue();
   EXPECT_FALSE(exec_.has_child()) << "the batch window has not passed";
   clock_.Advance(20 * kMs);
   exec_.RunDue();
   ASSERT_TRUE(exec_.has_child());
-  SpawnRequest del = exec_.Finish(0);
-  EXPECT_TRUE(HasArg(del, "--delete-missing-args"));
-  EXPECT_EQ(del.input, std::string("./old\0", 6));
-  ASSERT_TRUE(exec_.has_child());
+  // The delete rides on the first send, which removes what the source lacks.
   SpawnRequest content = exec_.Finish(0);
   EXPECT_TRUE(HasArg(content, "--ignore-times"));
-  EXPECT_EQ(content.input, std::string("./new1\0./new2\0", 14));
+  EXPECT_TRUE(HasArg(content, "--delete-missing-args"));
+  EXPECT_EQ(content.input, std::string("./new1\0./new2\0./old\0", 20));
+  ASSERT_TRUE(exec_.has_child());
+  SpawnRequest metadata = exec_.Finish(0);
+  EXPECT_FALSE(HasArg(metadata, "--ignore-times"));
   EXPECT_FALSE(exec_.has_child());
-  EXPECT_EQ(Cursor(), 3u);
-  EXPECT_EQ(journal_->GetStats("backup")->events, 3u);
+  EXPECT_EQ(Cursor(), 4u);
+  EXPECT_EQ(journal_->GetStats("backup")->events, 4u);
 }
 
 TEST_F(LaneTest, OtherDestinationsEventsOnlyMoveTheCursor) {

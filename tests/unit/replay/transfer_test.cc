@@ -86,28 +86,37 @@ TEST(TransferTest, RunsInOrderWithDotSlashLists) {
   plan.content = {";x", "-rf", "new\nline"};
   plan.metadata = {"chmodded"};
   auto runs = BuildTransfers(plan, Settings("/dst"));
-  ASSERT_EQ(runs.size(), 4u);
-  EXPECT_EQ(runs[0].kind, Transfer::Kind::kDelete);
-  EXPECT_TRUE(HasArg(runs[0], "--delete-missing-args"));
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].kind, Transfer::Kind::kTree);
+  EXPECT_TRUE(HasArg(runs[0], "--recursive"));
+  EXPECT_TRUE(HasArg(runs[0], "--delete"));
   EXPECT_TRUE(HasArg(runs[0], "--force"));
-  EXPECT_EQ(runs[0].input, std::string("./gone\0./#comment-like\0", 23));
-  EXPECT_TRUE(HasArg(runs[1], "--recursive"));
-  EXPECT_TRUE(HasArg(runs[1], "--delete"));
-  EXPECT_TRUE(HasArg(runs[2], "--ignore-times"));
-  EXPECT_EQ(runs[2].input, std::string("./;x\0./-rf\0./new\nline\0", 22));
-  EXPECT_FALSE(HasArg(runs[3], "--ignore-times"));
-  // A path gone since it was journaled is skipped, not an error: its later
-  // delete or move event covers it.
-  EXPECT_FALSE(HasArg(runs[0], "--ignore-missing-args"));
-  for (size_t i = 1; i < runs.size(); ++i) EXPECT_TRUE(HasArg(runs[i], "--ignore-missing-args"));
+  // The deletes ride on the first send.
+  EXPECT_EQ(runs[0].input, std::string("./newdir\0./gone\0./#comment-like\0", 32));
+  EXPECT_EQ(runs[0].paths, (std::vector<std::string>{"newdir", "gone", "#comment-like"}));
+  EXPECT_TRUE(HasArg(runs[1], "--ignore-times"));
+  EXPECT_EQ(runs[1].input, std::string("./;x\0./-rf\0./new\nline\0", 22));
+  EXPECT_FALSE(HasArg(runs[2], "--ignore-times"));
   for (const Transfer& r : runs) {
     EXPECT_EQ(r.argv.front(), "rsync");
     EXPECT_TRUE(HasArg(r, "--from0"));
     EXPECT_TRUE(HasArg(r, "--files-from=-"));
+    // A path the source lacks (listed as deleted, or gone since it was
+    // journaled) is removed from the target, not an error.
+    EXPECT_TRUE(HasArg(r, "--delete-missing-args"));
+    EXPECT_FALSE(HasArg(r, "--ignore-missing-args"));
     EXPECT_TRUE(HasArg(r, "--timeout=100"));
     EXPECT_EQ(r.argv[r.argv.size() - 2], "/src/");
     EXPECT_EQ(r.argv.back(), "/dst/");
   }
+  // Nothing else to send: the deletes run alone.
+  Plan only_deletes;
+  only_deletes.deletes = {"gone"};
+  runs = BuildTransfers(only_deletes, Settings("/dst"));
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].kind, Transfer::Kind::kDelete);
+  EXPECT_TRUE(HasArg(runs[0], "--delete-missing-args"));
+  EXPECT_FALSE(HasArg(runs[0], "--recursive"));
 }
 
 TEST(TransferTest, DaemonAndSshOptions) {
@@ -156,17 +165,18 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   plan.trees = {"new/place"};
   plan.moves = {{"old/dir", "new/place", true}, {"f", "g", false}};
   auto runs = BuildTransfers(plan, Settings("rsync://u@h/m"));
-  ASSERT_EQ(runs.size(), 3u);
+  ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].kind, Transfer::Kind::kCopyMove);  // before the old one is deleted
   EXPECT_TRUE(HasArg(runs[0], "--copy-dest=../../old/dir"));
   EXPECT_EQ(runs[0].argv[runs[0].argv.size() - 2], "/src/new/place/");
   EXPECT_EQ(runs[0].argv.back(), "rsync://u@h/m/new/place/");
-  EXPECT_EQ(runs[1].kind, Transfer::Kind::kDelete);
-  // The new name too: removed if the source has lost it by then, which the
-  // copy-move's receiver does not check.
-  EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"old/dir", "new/place"}));
+  // The tree send deletes the old name; it also lists the new one, which
+  // it removes if the source has lost it by then (the copy-move's receiver
+  // makes it either way). Each path once.
+  EXPECT_EQ(runs[1].kind, Transfer::Kind::kTree);
+  EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"new/place", "old/dir"}));
   // Local targets rename in place instead (the lane does it).
-  EXPECT_EQ(BuildTransfers(plan, Settings("/dst")).size(), 2u);
+  EXPECT_EQ(BuildTransfers(plan, Settings("/dst")).size(), 1u);
 }
 
 TEST(TransferTest, ABatchRenamingManyDirectoriesCopyMovesOnlyAFew) {
@@ -181,8 +191,9 @@ TEST(TransferTest, ABatchRenamingManyDirectoriesCopyMovesOnlyAFew) {
   int copy_moves = 0;
   for (const Transfer& r : runs) copy_moves += r.kind == Transfer::Kind::kCopyMove;
   EXPECT_EQ(copy_moves, kMaxCopyMovesPerBatch);
-  ASSERT_EQ(runs.size(), static_cast<size_t>(kMaxCopyMovesPerBatch) + 2);  // + delete, tree
-  EXPECT_EQ(runs.back().paths.size(), 5u) << "every new name is sent as a tree";
+  ASSERT_EQ(runs.size(), static_cast<size_t>(kMaxCopyMovesPerBatch) + 1);  // + one tree send
+  // Every new name is sent as a tree, and every old one deleted, in one run.
+  EXPECT_EQ(runs.back().paths.size(), 10u);
 }
 
 TEST(TransferTest, QuickChecksCompareNanosecondsUnlessTheOperatorSaysOtherwise) {

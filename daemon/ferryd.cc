@@ -74,7 +74,11 @@ LaneOptions Ferryd::LaneFor(const TargetConfig& t, const Destination& d) const {
 
 Status Ferryd::Start() {
   started_ns_ = SystemClock::Default()->WallNanos();
-  auto journal = Journal::Open({.dir = config_.journal_dir, .sync = config_.sync});
+  // A small budget gets small memtables: the preallocated write-ahead log
+  // follows their size (64 MiB memtables took ~76 MB for a 256K budget).
+  const uint64_t memtable = std::clamp<uint64_t>(config_.max_size / 8, 1 << 20, 64 << 20);
+  auto journal =
+      Journal::Open({.dir = config_.journal_dir, .sync = config_.sync, .memtable_bytes = memtable});
   if (!journal) return journal.error();
   journal_ = std::move(*journal);
   spdlog::info("journal {} (id {}), head seq {}", config_.journal_dir, journal_->id().Hex(),

@@ -74,6 +74,7 @@ void Watcher::AddEvent(AppendBatch* batch, EventKind kind, const std::string& pa
 }
 
 void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileState& state) {
+  batch_puts_.insert(path);
   batch->catalog.push_back({.op = CatalogChange::Op::kPut,
                             .destination = options_.destination,
                             .path = path,
@@ -82,6 +83,7 @@ void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileSt
 
 Status Watcher::Commit(AppendBatch* batch) {
   if (batch->events.empty() && batch->catalog.empty()) return Status::Ok();
+  batch_puts_.clear();
   if (journal_failed_) {  // the reconcile after Recover() journals it
     *batch = AppendBatch{};
     return Status::Ok();
@@ -277,20 +279,15 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
     ForgetUnwatched(path);
     RenameUnwatched(move.path, path);
   }
-  if (!batch->catalog.empty()) {
-    // The journal moves the catalog rows it has committed (journal.h), so
-    // rows this batch puts (a directory made and renamed within one read)
-    // go first. Otherwise the catalog lost them, and a later delete made
-    // while ferryd was down went unnoticed (found by the SIGKILL scenario).
-    Status s = Commit(batch);
-    if (!s.ok() && deferred_.ok()) deferred_ = s;
-  }
+  // Cataloged already, or by this batch (the journal's move takes the rows
+  // of both). A read error: assume it is.
   auto row = journal_->GetCatalogEntry(options_.destination, move.path);
-  const bool known = !row || row->has_value();  // a read error: assume it is
+  const bool known = !row || row->has_value() || batch_puts_.contains(move.path);
   batch->catalog.push_back({.op = CatalogChange::Op::kMove,
                             .destination = options_.destination,
                             .path = path,
                             .old_path = move.path});
+  if (known) batch_puts_.insert(path);
   if (Selected(kSelectMove)) {
     AddEvent(batch, EventKind::kMove, path, is_dir, move.path);
   } else {  // moves not journaled as such: a delete and a create
@@ -325,6 +322,7 @@ void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
 
 void Watcher::Gone(const std::string& path, bool is_dir, AppendBatch* batch) {
   if (is_dir) ForgetUnlisted(path);
+  batch_puts_.erase(path);
   batch->catalog.push_back(
       {.op = CatalogChange::Op::kDelete, .destination = options_.destination, .path = path});
   if (Selected(kSelectDelete)) AddEvent(batch, EventKind::kDelete, path, is_dir);

@@ -52,6 +52,10 @@ struct JournalOptions {
   SyncMode sync = SyncMode::kGroup;
   Clock* clock = SystemClock::Default();  // stamps events whose time_ns is 0; not owned
   rocksdb::Env* env = nullptr;            // tests: fault injection or memory env; not owned
+  // Each column family's memtable (RocksDB's write_buffer_size); 0 keeps
+  // RocksDB's 64 MiB. The write-ahead log is preallocated at about 1.1
+  // times this on disk, so a small size budget wants a small memtable.
+  uint64_t memtable_bytes = 0;
 };
 
 // An inclusive range of sequence numbers; empty when first > last.
@@ -85,10 +89,9 @@ class EventReader {
   virtual uint64_t corrupt_records() const = 0;
 };
 
-// Events and the catalog changes they reflect, written together. A kMove
-// moves the rows already committed: it does not see puts earlier in the
-// same batch, so a caller that puts and then moves a path commits the puts
-// first (daemon/watcher.cc does).
+// Events and the catalog changes they reflect, written together. Each
+// catalog change sees the ones before it: a kMove moves the rows committed
+// and those put earlier in the same batch.
 struct AppendBatch {
   std::vector<Event> events;
   std::vector<CatalogChange> catalog;

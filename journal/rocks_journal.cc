@@ -1,5 +1,6 @@
 #include "journal/rocks_journal.h"
 
+#include <rocksdb/comparator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <sys/random.h>
@@ -36,10 +37,11 @@ rocksdb::DBOptions MakeDbOptions(SyncMode sync, rocksdb::Env* env) {
   return o;
 }
 
-std::vector<rocksdb::ColumnFamilyDescriptor> CfDescriptors() {
+std::vector<rocksdb::ColumnFamilyDescriptor> CfDescriptors(uint64_t memtable_bytes = 0) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : RocksJournal::kCfNames) {
     rocksdb::ColumnFamilyOptions o;
+    if (memtable_bytes != 0) o.write_buffer_size = memtable_bytes;
     cfs.emplace_back(name, o);
   }
   return cfs;
@@ -120,7 +122,8 @@ class JournalOpener {
     if (options.env == nullptr) db_options.info_log = OpenInfoLog(options.dir, kKeepOldInfoLogs);
     rocksdb::DB* db = nullptr;
     FERRY_RETURN_IF_ERROR(
-        FromRocks(rocksdb::DB::Open(db_options, options.dir, CfDescriptors(), &j->cf_, &db),
+        FromRocks(rocksdb::DB::Open(db_options, options.dir, CfDescriptors(options.memtable_bytes),
+                                    &j->cf_, &db),
                   "open " + j->what_));
     j->db_.reset(db);
     FERRY_RETURN_IF_ERROR(LoadOrCreateMeta(j.get()));
@@ -295,7 +298,9 @@ Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
   // Only the leader touches the group's events and last_seq_ until it
   // re-locks, so building the batch needs no lock.
   Status status = write_status();  // refused at once while failed (Write checks again)
-  rocksdb::WriteBatch batch_out;
+  // Indexed: a catalog change reads the rows the group's earlier changes
+  // made or removed (a directory made and deleted in one batch).
+  rocksdb::WriteBatchWithIndex batch_out(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
   uint64_t seq = first;
   const int64_t now = clock_->WallNanos();
   std::string value;
@@ -313,9 +318,9 @@ Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
       if (!status.ok()) break;
     }
   }
-  if (status.ok() && batch_out.Count() > 0) {
+  if (status.ok() && batch_out.GetWriteBatch()->Count() > 0) {
     if (count > 0) batch_out.Put(cf_[kMeta], kMetaLastSeq, format::EncodeFixed64BE(seq - 1));
-    status = Write(&batch_out, "append " + std::to_string(count) + " events");
+    status = Write(batch_out.GetWriteBatch(), "append " + std::to_string(count) + " events");
   }
 
   lock.lock();

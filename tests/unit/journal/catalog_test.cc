@@ -46,8 +46,8 @@ TEST(CatalogTest, EntriesComeBackInDepthFirstByteOrder) {
   ASSERT_TRUE(j->Append(std::move(b)));
   // The root first, then a depth-first walk that lists each directory's
   // names in byte order.
-  EXPECT_EQ(Paths(*j),
-            (std::vector<std::string>{"", "a", "a/w", "a/x", "a/x/deep", "a-b", "a.c", "b", "\xff"}));
+  EXPECT_EQ(Paths(*j), (std::vector<std::string>{"", "a", "a/w", "a/x", "a/x/deep", "a-b", "a.c",
+                                                 "b", "\xff"}));
   EXPECT_EQ(Paths(*j, 2), std::vector<std::string>{"other"});
   EXPECT_EQ(**j->GetCatalogEntry(1, "a/x"), State(1));
   EXPECT_FALSE(j->GetCatalogEntry(1, "nope")->has_value());
@@ -104,12 +104,33 @@ TEST(CatalogTest, MoveCarriesTheSubtreeAndReplacesTheTarget) {
   EXPECT_EQ(**j->GetCatalogEntry(1, "new/s/b"), State(7));  // kept the state of old/s/b
 }
 
+// Each change sees the ones before it in the same append: a directory made
+// and renamed, or made and deleted, within one batch of the watcher.
+TEST(CatalogTest, ChangesSeeTheEarlierChangesOfTheirBatch) {
+  TempDir tmp;
+  auto j = OpenJournalOrDie(tmp.path());
+  AppendBatch b;
+  for (const char* p : {"made", "made/a", "made/s", "made/s/b", "gone", "gone/x"}) {
+    b.catalog.push_back(Put(p, std::string(p).size()));
+  }
+  b.catalog.push_back(
+      {.op = CatalogChange::Op::kMove, .destination = 1, .path = "moved", .old_path = "made"});
+  b.catalog.push_back({.op = CatalogChange::Op::kDelete, .destination = 1, .path = "gone"});
+  b.catalog.push_back(Put("moved/s/later", 1));
+  b.catalog.push_back(
+      {.op = CatalogChange::Op::kMove, .destination = 1, .path = "again", .old_path = "moved"});
+  ASSERT_TRUE(j->Append(std::move(b)));
+  EXPECT_EQ(Paths(*j), (std::vector<std::string>{"again", "again/a", "again/s", "again/s/b",
+                                                 "again/s/later"}));
+  EXPECT_EQ(**j->GetCatalogEntry(1, "again/s/b"), State(8));  // the state of made/s/b
+}
+
 TEST(CatalogTest, BadChangesAreRejected) {
   TempDir tmp;
   auto j = OpenJournalOrDie(tmp.path());
-  for (CatalogChange c :
-       {CatalogChange{.op = CatalogChange::Op::kDelete, .path = ""}, Put("/abs", 1), Put("trailing/", 1), Put(std::string("n\0l", 3), 1),
-        CatalogChange{.op = CatalogChange::Op::kMove, .path = "x"}}) {
+  for (CatalogChange c : {CatalogChange{.op = CatalogChange::Op::kDelete, .path = ""},
+                          Put("/abs", 1), Put("trailing/", 1), Put(std::string("n\0l", 3), 1),
+                          CatalogChange{.op = CatalogChange::Op::kMove, .path = "x"}}) {
     AppendBatch b;
     b.catalog.push_back(c);
     auto r = j->Append(std::move(b));

@@ -76,7 +76,9 @@ Status Ferryd::Start() {
   started_ns_ = SystemClock::Default()->WallNanos();
   // A small budget gets small memtables: the preallocated write-ahead log
   // follows their size (64 MiB memtables took ~76 MB for a 256K budget).
-  const uint64_t memtable = std::clamp<uint64_t>(config_.max_size / 8, 1 << 20, 64 << 20);
+  // max_size = 0 is no budget: RocksDB's own size.
+  const uint64_t memtable =
+      config_.max_size == 0 ? 0 : std::clamp<uint64_t>(config_.max_size / 8, 1 << 20, 64 << 20);
   auto journal =
       Journal::Open({.dir = config_.journal_dir, .sync = config_.sync, .memtable_bytes = memtable});
   if (!journal) return journal.error();

@@ -74,7 +74,7 @@ void Watcher::AddEvent(AppendBatch* batch, EventKind kind, const std::string& pa
 }
 
 void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileState& state) {
-  batch_puts_.insert(path);
+  pending_catalog_.Put(path);
   batch->catalog.push_back({.op = CatalogChange::Op::kPut,
                             .destination = options_.destination,
                             .path = path,
@@ -83,7 +83,7 @@ void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileSt
 
 Status Watcher::Commit(AppendBatch* batch) {
   if (batch->events.empty() && batch->catalog.empty()) return Status::Ok();
-  batch_puts_.clear();
+  pending_catalog_.Clear();
   if (journal_failed_) {  // the reconcile after Recover() journals it
     *batch = AppendBatch{};
     return Status::Ok();
@@ -280,14 +280,21 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
     RenameUnwatched(move.path, path);
   }
   // Cataloged already, or by this batch (the journal's move takes the rows
-  // of both). A read error: assume it is.
-  auto row = journal_->GetCatalogEntry(options_.destination, move.path);
-  const bool known = !row || row->has_value() || batch_puts_.contains(move.path);
+  // of both), and not removed by it since. A read error: assume it is.
+  bool known = true;
+  if (auto pending = pending_catalog_.Has(move.path)) {
+    known = *pending;
+  } else {
+    auto row = journal_->GetCatalogEntry(options_.destination, move.path);
+    known = !row || row->has_value();
+  }
   batch->catalog.push_back({.op = CatalogChange::Op::kMove,
                             .destination = options_.destination,
                             .path = path,
                             .old_path = move.path});
-  if (known) batch_puts_.insert(path);
+  pending_catalog_.Remove(move.path);
+  pending_catalog_.Remove(path);  // what it replaced
+  if (known) pending_catalog_.Put(path);
   if (Selected(kSelectMove)) {
     AddEvent(batch, EventKind::kMove, path, is_dir, move.path);
   } else {  // moves not journaled as such: a delete and a create
@@ -322,7 +329,7 @@ void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
 
 void Watcher::Gone(const std::string& path, bool is_dir, AppendBatch* batch) {
   if (is_dir) ForgetUnlisted(path);
-  batch_puts_.erase(path);
+  pending_catalog_.Remove(path);
   batch->catalog.push_back(
       {.op = CatalogChange::Op::kDelete, .destination = options_.destination, .path = path});
   if (Selected(kSelectDelete)) AddEvent(batch, EventKind::kDelete, path, is_dir);

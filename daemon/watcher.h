@@ -44,12 +44,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
 #include "daemon/inotify_parse.h"
+#include "daemon/pending_catalog.h"
 #include "daemon/reconcile.h"
 #include "daemon/watch_options.h"
 #include "daemon/watch_table.h"
@@ -186,12 +186,12 @@ class Watcher {
   int fd_;
   uint32_t mask_;
   WatchTable table_;
-  std::map<uint32_t, PendingMove> pending_;     // by cookie
-  std::vector<Unwatched> unwatched_;            // subtrees without watches
-  std::vector<std::string> unlisted_;           // journaled directories a walk could not list
-  uint64_t processes_ = 0;                      // Process() calls so far
-  std::unordered_set<std::string> batch_puts_;  // paths the batch being built catalogs
-  Status deferred_;                             // a commit error met inside a record
+  std::map<uint32_t, PendingMove> pending_;  // by cookie
+  std::vector<Unwatched> unwatched_;         // subtrees without watches
+  std::vector<std::string> unlisted_;        // journaled directories a walk could not list
+  uint64_t processes_ = 0;                   // Process() calls so far
+  PendingCatalog pending_catalog_;           // what the batch being built does to the catalog
+  Status deferred_;                          // a commit error met inside a record
   int64_t next_unwatched_rescan_ns_ = 0;
   bool overflowed_ = false;
   bool journal_failed_ = false;        // batches are dropped; a reconcile is owed

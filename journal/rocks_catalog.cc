@@ -1,11 +1,11 @@
 // The catalog column family: what the watcher last saw of each path.
 #include <rocksdb/iterator.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "journal/catalog_batch.h"
 #include "journal/format.h"
 #include "journal/rocks_journal.h"
 
@@ -73,57 +73,39 @@ Result<std::optional<FileState>> RocksJournal::GetCatalogEntry(uint32_t destinat
   return std::optional<FileState>(*state);
 }
 
-Status RocksJournal::CatalogSubtree(rocksdb::WriteBatchWithIndex* batch, uint32_t destination,
-                                    std::string_view path,
-                                    std::vector<std::pair<std::string, std::string>>* rows) {
-  rocksdb::ColumnFamilyHandle* cf = cf_[kCatalog];
-  const std::string limit = format::CatalogSubtreeLimit(destination, path);
-  rocksdb::Slice limit_slice(limit);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &limit_slice;
-  std::unique_ptr<rocksdb::Iterator> it(
-      batch->NewIteratorWithBase(cf, db_->NewIterator(ro, cf), &ro));
-  for (it->Seek(format::CatalogSubtreeStart(destination, path));
-       it->Valid() && it->key().compare(limit_slice) < 0; it->Next()) {
-    rows->emplace_back(it->key().ToString(), it->value().ToString());
-  }
-  return FromRocks(it->status(), "read the catalog below a path");
-}
-
-Status RocksJournal::AddCatalogChange(const CatalogChange& c, rocksdb::WriteBatchWithIndex* batch) {
-  rocksdb::ColumnFamilyHandle* cf = cf_[kCatalog];
+Status RocksJournal::AddCatalogChange(const CatalogChange& c, CatalogBatch* batch) {
   const uint32_t d = c.destination;
-  auto check = [](const rocksdb::Status& s) { return FromRocks(s, "catalog"); };
   std::vector<std::pair<std::string, std::string>> below;
+  auto subtree = [&](const std::string& path, bool with_values, auto* rows) {
+    return batch->Range(format::CatalogSubtreeStart(d, path), format::CatalogSubtreeLimit(d, path),
+                        with_values, rows);
+  };
   switch (c.op) {
     case CatalogChange::Op::kPut:
-      return check(batch->Put(cf, format::CatalogKey(d, c.path), format::EncodeFileState(c.state)));
+      return batch->Put(format::CatalogKey(d, c.path), format::EncodeFileState(c.state));
     case CatalogChange::Op::kDelete:
-      FERRY_RETURN_IF_ERROR(check(batch->Delete(cf, format::CatalogKey(d, c.path))));
-      FERRY_RETURN_IF_ERROR(CatalogSubtree(batch, d, c.path, &below));
-      for (const auto& [key, value] : below) FERRY_RETURN_IF_ERROR(check(batch->Delete(cf, key)));
+      FERRY_RETURN_IF_ERROR(batch->Delete(format::CatalogKey(d, c.path)));
+      FERRY_RETURN_IF_ERROR(subtree(c.path, /*with_values=*/false, &below));
+      for (const auto& [key, value] : below) FERRY_RETURN_IF_ERROR(batch->Delete(key));
       return Status::Ok();
     case CatalogChange::Op::kMove: {
       if (c.path == c.old_path) return Status::Ok();
       // Rewrite the moved entry and everything below it under the new path.
       const std::string old_key = format::CatalogKey(d, c.old_path);
       const std::string new_key = format::CatalogKey(d, c.path);
-      std::string top;
-      rocksdb::Status got = batch->GetFromBatchAndDB(db_.get(), {}, cf, old_key, &top);
-      if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "read the catalog");
-      FERRY_RETURN_IF_ERROR(CatalogSubtree(batch, d, c.old_path, &below));
+      auto top = batch->Get(old_key);
+      if (!top) return top.error();
+      FERRY_RETURN_IF_ERROR(subtree(c.old_path, /*with_values=*/true, &below));
       // The destination path loses whatever it held before (rename over).
       std::vector<std::pair<std::string, std::string>> replaced;
-      FERRY_RETURN_IF_ERROR(CatalogSubtree(batch, d, c.path, &replaced));
-      FERRY_RETURN_IF_ERROR(check(batch->Delete(cf, new_key)));
-      for (const auto& [key, value] : replaced) {
-        FERRY_RETURN_IF_ERROR(check(batch->Delete(cf, key)));
-      }
-      FERRY_RETURN_IF_ERROR(check(batch->Delete(cf, old_key)));
-      if (got.ok()) FERRY_RETURN_IF_ERROR(check(batch->Put(cf, new_key, top)));
+      FERRY_RETURN_IF_ERROR(subtree(c.path, /*with_values=*/false, &replaced));
+      FERRY_RETURN_IF_ERROR(batch->Delete(new_key));
+      for (const auto& [key, value] : replaced) FERRY_RETURN_IF_ERROR(batch->Delete(key));
+      FERRY_RETURN_IF_ERROR(batch->Delete(old_key));
+      if (top->has_value()) FERRY_RETURN_IF_ERROR(batch->Put(new_key, **top));
       for (const auto& [key, value] : below) {
-        FERRY_RETURN_IF_ERROR(check(batch->Delete(cf, key)));
-        FERRY_RETURN_IF_ERROR(check(batch->Put(cf, new_key + key.substr(old_key.size()), value)));
+        FERRY_RETURN_IF_ERROR(batch->Delete(key));
+        FERRY_RETURN_IF_ERROR(batch->Put(new_key + key.substr(old_key.size()), value));
       }
       return Status::Ok();
     }

@@ -1,6 +1,5 @@
 #include "journal/rocks_journal.h"
 
-#include <rocksdb/comparator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <sys/random.h>
@@ -8,6 +7,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "journal/catalog_batch.h"
 #include "journal/format.h"
 
 namespace ferry {
@@ -298,9 +298,10 @@ Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
   // Only the leader touches the group's events and last_seq_ until it
   // re-locks, so building the batch needs no lock.
   Status status = write_status();  // refused at once while failed (Write checks again)
-  // Indexed: a catalog change reads the rows the group's earlier changes
-  // made or removed (a directory made and deleted in one batch).
-  rocksdb::WriteBatchWithIndex batch_out(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  rocksdb::WriteBatch batch_out;
+  // A catalog change reads the rows the group's earlier changes made or
+  // removed (a directory made and deleted in one batch).
+  CatalogBatch catalog(db_.get(), cf_[kCatalog], &batch_out);
   uint64_t seq = first;
   const int64_t now = clock_->WallNanos();
   std::string value;
@@ -314,13 +315,13 @@ Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
       batch_out.Put(cf_[kEvents], format::EventKey(seq++), value);
     }
     for (const CatalogChange& c : x->batch->catalog) {
-      status = AddCatalogChange(c, &batch_out);
+      status = AddCatalogChange(c, &catalog);
       if (!status.ok()) break;
     }
   }
-  if (status.ok() && batch_out.GetWriteBatch()->Count() > 0) {
+  if (status.ok() && batch_out.Count() > 0) {
     if (count > 0) batch_out.Put(cf_[kMeta], kMetaLastSeq, format::EncodeFixed64BE(seq - 1));
-    status = Write(batch_out.GetWriteBatch(), "append " + std::to_string(count) + " events");
+    status = Write(&batch_out, "append " + std::to_string(count) + " events");
   }
 
   lock.lock();

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -19,6 +18,8 @@
 #include "journal/journal.h"
 
 namespace ferry {
+
+class CatalogBatch;
 
 // The one place a rocksdb::Status becomes a ferry Status. `what` says what was
 // being done ("append 100 events to /var/lib/ferry").
@@ -114,11 +115,7 @@ class RocksJournal final : public Journal {
   // of the rows the committed catalog and `batch` itself hold: no range
   // tombstones, which RocksDB 7.8 re-fragments at every read of a memtable
   // holding them (a busy watcher fell to ~70 events/s).
-  Status AddCatalogChange(const CatalogChange& change, rocksdb::WriteBatchWithIndex* batch);
-  // The rows strictly below `path` as committed and changed by `batch`.
-  Status CatalogSubtree(rocksdb::WriteBatchWithIndex* batch, uint32_t destination,
-                        std::string_view path,
-                        std::vector<std::pair<std::string, std::string>>* rows);
+  Status AddCatalogChange(const CatalogChange& change, CatalogBatch* batch);
   // Takes the 16 stored bytes of meta journal_id as this journal's id.
   Status SetId(std::string_view bytes);
   // Writes a batch with this journal's sync mode; refuses it while

@@ -145,8 +145,8 @@ TEST(WatcherTest, MoveSplitAcrossProcessCallsIsOneMovePastTheTimeout) {
   const uint64_t base = h.journal().LastSeq();
   ASSERT_EQ(rename(h.Path("a").c_str(), h.Path("b").c_str()), 0);
   const int root = 1;  // the first watch of a new inotify instance
-  ASSERT_TRUE(h.watcher().Process({{.wd = root, .mask = IN_MOVED_FROM, .cookie = 7, .name = "a"}})
-                  .ok());
+  ASSERT_TRUE(
+      h.watcher().Process({{.wd = root, .mask = IN_MOVED_FROM, .cookie = 7, .name = "a"}}).ok());
   clock.Advance(10'000'000'000);  // far past the move timeout
   ASSERT_TRUE(h.watcher().Tick().ok());
   ASSERT_TRUE(
@@ -158,8 +158,8 @@ TEST(WatcherTest, MoveSplitAcrossProcessCallsIsOneMovePastTheTimeout) {
   EXPECT_EQ(ev[0].old_path, "a");
   // With nothing after it, an IN_MOVED_FROM expires: moved out of the tree.
   ASSERT_EQ(rename(h.Path("b").c_str(), h.Outside("b").c_str()), 0);
-  ASSERT_TRUE(h.watcher().Process({{.wd = root, .mask = IN_MOVED_FROM, .cookie = 8, .name = "b"}})
-                  .ok());
+  ASSERT_TRUE(
+      h.watcher().Process({{.wd = root, .mask = IN_MOVED_FROM, .cookie = 8, .name = "b"}}).ok());
   clock.Advance(10'000'000'000);
   ASSERT_TRUE(h.watcher().Process({}).ok());  // the next turn of the loop read nothing
   ASSERT_TRUE(h.watcher().Tick().ok());
@@ -167,6 +167,36 @@ TEST(WatcherTest, MoveSplitAcrossProcessCallsIsOneMovePastTheTimeout) {
   ASSERT_EQ(ev.size(), 2u) << WatchHarness::Dump(ev);
   EXPECT_EQ(ev[1].kind, EventKind::kDelete);
   EXPECT_EQ(ev[1].path, "b");
+}
+
+// rm -rf d; mkdir d; mv d e, all read at once: the committed catalog still
+// has d, but the batch removed it before the rename, so the rename moves no
+// rows. e must be taken as new: listed, cataloged and watched.
+TEST(WatcherTest, RenameOfADirectoryTheBatchRemovedAndMadeAgainIsNew) {
+  WatchHarness h;
+  h.Mkdir("d");
+  h.Write("d/old", "x");
+  h.Start(/*start_reader=*/false);  // the test hands the records over itself
+  const uint64_t base = h.journal().LastSeq();
+  ASSERT_EQ(unlink(h.Path("d/old").c_str()), 0);
+  ASSERT_EQ(rmdir(h.Path("d").c_str()), 0);
+  h.Mkdir("d");
+  ASSERT_EQ(rename(h.Path("d").c_str(), h.Path("e").c_str()), 0);
+  h.Write("e/new", "y");
+  const int root = 1;  // the first watch of a new inotify instance
+  ASSERT_TRUE(
+      h.watcher()
+          .Process({{.wd = root, .mask = IN_DELETE | IN_ISDIR, .name = "d"},
+                    {.wd = root, .mask = IN_CREATE | IN_ISDIR, .name = "d"},
+                    {.wd = root, .mask = IN_MOVED_FROM | IN_ISDIR, .cookie = 9, .name = "d"},
+                    {.wd = root, .mask = IN_MOVED_TO | IN_ISDIR, .cookie = 9, .name = "e"}})
+          .ok());
+  auto ev = h.Events(base);
+  EXPECT_TRUE(Has(ev, EventKind::kCreate, "e/new")) << WatchHarness::Dump(ev);
+  EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), "e")->has_value());
+  EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), "e/new")->has_value());
+  EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "d/old")->has_value());
+  EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "e/old")->has_value());
 }
 
 TEST(WatcherTest, EditorSaveRenamesOverTheFile) {

@@ -1,6 +1,7 @@
 #include "daemon/ferryd.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -66,6 +67,7 @@ LaneOptions Ferryd::LaneFor(const TargetConfig& t, const Destination& d) const {
   o.retry_max_ns = config_.retry_max_ns;
   o.dead_letter_retry_ns = config_.dead_letter_retry_ns;
   o.parallel = t.parallel;
+  if (struct stat st; stat(d.config.source.c_str(), &st) == 0) o.source_device = st.st_dev;
   if (cut_transfers_ && t.url.kind != TargetUrl::Kind::kLocal)
     o.start_delay_ns = kCutTransferSettleNs;
   o.sweep_cut_temp_files = cut_transfers_ && t.url.kind == TargetUrl::Kind::kLocal;

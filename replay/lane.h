@@ -55,6 +55,11 @@ struct LaneOptions {
   // are sharded by a hash of the path, so a path always goes through one
   // shard and keeps its order (kinds still run one after another).
   int parallel = 1;
+  // The source directory's st_dev when ferryd started (0: not checked).
+  // While the source is on another device (unmounted, leaving an empty
+  // mount point) nothing is sent: a full sync or a send from it would
+  // delete the target's copies (target.h, CheckSource).
+  uint64_t source_device = 0;
 };
 
 enum class LaneState { kStarting, kOk, kCatchingUp, kRetrying, kBlocked, kFullSync, kPaused };

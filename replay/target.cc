@@ -1,6 +1,7 @@
 #include "replay/target.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <charconv>
@@ -133,9 +134,10 @@ Result<TargetUrl> ParseTargetUrl(std::string_view url) {
       return false;
     };
     if (bad(t.host, true)) {
-      return Bad(url, "'" + t.host +
-                          "' is not a host name (letters, digits, '.', '-', '_', [IPv6]; no leading "
-                          "'-')");
+      return Bad(url,
+                 "'" + t.host +
+                     "' is not a host name (letters, digits, '.', '-', '_', [IPv6]; no leading "
+                     "'-')");
     }
     if (bad(t.user, false)) {
       return Bad(url, "'" + t.user +
@@ -155,6 +157,21 @@ Status CheckPasswordFile(const std::string& path) {
     return Status::InvalidArgument(
         "password file " + path + " is accessible by others, so rsync refuses it; run: chmod 600 " +
         path);
+  }
+  return Status::Ok();
+}
+
+Status CheckSource(const std::string& source, uint64_t device) {
+  struct stat st;
+  if (stat(source.c_str(), &st) != 0) return ErrnoStatus(errno, "source", source);
+  if (!S_ISDIR(st.st_mode)) return Status::Retry("source " + source + " is no directory");
+  if (device != 0 && st.st_dev != device) {
+    return Status::Retry(
+        "source " + source + " is on device " + std::to_string(major(st.st_dev)) + ":" +
+        std::to_string(minor(st.st_dev)) + ", not " + std::to_string(major(device)) + ":" +
+        std::to_string(minor(device)) +
+        " as when ferryd started: unmounted? Nothing is sent from it (a send would delete the "
+        "target's copies) until it is back; restart ferryd if the change is meant");
   }
   return Status::Ok();
 }

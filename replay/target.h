@@ -44,4 +44,10 @@ Result<TargetUrl> ParseTargetUrl(std::string_view url);
 // InvalidArgument saying so and how to fix it, NotFound if it is missing.
 Status CheckPasswordFile(const std::string& path);
 
+// Whether `source` is still a directory on `device` (its st_dev when
+// ferryd started). An unmounted
+// source leaves an empty mount point on another device, and a send from it
+// would delete the target's copies: Retry saying so.
+Status CheckSource(const std::string& source, uint64_t device);
+
 }  // namespace ferry

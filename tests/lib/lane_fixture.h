@@ -33,7 +33,8 @@ class LaneTest : public ::testing::Test {
   void MakeLane(uint32_t destination = 0, int parallel = 1) {
     LaneOptions o;
     o.parallel = parallel;
-    o.target = {.name = "backup", .source = "/src", .url = *ParseTargetUrl("/dst")};
+    o.target = {.name = "backup", .source = source_, .url = *ParseTargetUrl("/dst")};
+    o.source_device = source_device_;
     o.destination = destination ? destination : dest_;
     o.batch_delay_ns = 20 * kMs;
     o.retry_min_ns = 1 * kSec;
@@ -85,7 +86,9 @@ class LaneTest : public ::testing::Test {
   std::unique_ptr<Journal> journal_;
   uint32_t dest_ = 0;
   std::unique_ptr<Lane> lane_;
-  int64_t start_delay_ns_ = 0;  // MakeLane's LaneOptions::start_delay_ns
+  int64_t start_delay_ns_ = 0;   // MakeLane's LaneOptions::start_delay_ns
+  std::string source_ = "/src";  // MakeLane's source (not checked unless source_device_)
+  uint64_t source_device_ = 0;
 };
 
 }  // namespace ferry::testing

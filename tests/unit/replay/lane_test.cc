@@ -2,6 +2,7 @@
 #include "replay/lane.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/lib/lane_fixture.h"
 
@@ -53,6 +54,35 @@ TEST_F(LaneTest, BatchWaitsForItsWindowThenRunsOneTransferPerKind) {
   EXPECT_FALSE(exec_.has_child());
   EXPECT_EQ(Cursor(), 4u);
   EXPECT_EQ(journal_->GetStats("backup")->events, 4u);
+}
+
+// The source unmounted leaves an empty mount point on another device: a
+// send from it would delete the target's copies. Nothing is sent, loudly,
+// until the source is back.
+TEST_F(LaneTest, NothingIsSentFromASourceOnAnotherDevice) {
+  source_ = tmp_.Sub("src");
+  ASSERT_EQ(mkdir(source_.c_str(), 0755), 0);
+  struct stat st;
+  ASSERT_EQ(stat(source_.c_str(), &st), 0);
+  source_device_ = st.st_dev + 1;  // as if the source's filesystem had gone
+  MakeSyncedLane();
+  StartBatch({"f"});
+  EXPECT_FALSE(exec_.has_child());
+  EXPECT_EQ(lane_->status().state, LaneState::kRetrying);
+  EXPECT_NE(lane_->status().last_error.find("unmounted?"), std::string::npos)
+      << lane_->status().last_error;
+  // A full sync asked for by the operator waits too: it would mirror an empty tree.
+  lane_->Resync();
+  clock_.Advance(120 * kSec);
+  exec_.RunDue();
+  EXPECT_FALSE(exec_.has_child());
+  // Back on its device: the batch goes.
+  source_device_ = st.st_dev;
+  MakeLane();
+  lane_->Start();
+  clock_.Advance(20 * kMs);
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
 }
 
 TEST_F(LaneTest, OtherDestinationsEventsOnlyMoveTheCursor) {

@@ -17,12 +17,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -478,6 +481,48 @@ TEST_F(LimitsTest, FullSyncOfATreeWithAnUnreadableFileCompletes) {
 // trimmed within seconds of going over, the backup's cursor expires, and
 // when the daemon is back the backup gets a full sync. The local target,
 // which keeps up, never expires.
+// The source's filesystem unmounted under a running ferryd leaves an empty
+// mount point. Neither a batch nor a full sync the operator asks for may
+// mirror it: that would delete the targets' copies.
+TEST_F(LimitsTest, UnmountedSourceSendsNothingAndTheTargetsKeepTheirCopies) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  if (mount("ferry-src", src().c_str(), "tmpfs", 0, "size=16m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs on " << src() << ": " << strerror(errno);
+  }
+  struct Unmount {  // if the test ends early
+    std::string dir;
+    bool done = false;
+    ~Unmount() {
+      if (!done) umount2(dir.c_str(), MNT_DETACH);
+    }
+  } unmount{src()};
+  for (int i = 0; i < 20; ++i) Write("f" + std::to_string(i), "data " + std::to_string(i));
+  WriteConfig();
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
+  ASSERT_TRUE(Converged());
+
+  ASSERT_EQ(umount2(src().c_str(), MNT_DETACH), 0) << strerror(errno);
+  unmount.done = true;
+  for (const char* t : {"mirror", "backup"}) Control({{"verb", "resync"}, {"target", t}});
+  ASSERT_TRUE(WaitFor([&] {
+    for (const char* t : {"mirror", "backup"}) {
+      const std::string error = TargetStatus(t).value("last_error", "");
+      if (error.find("unmounted?") == std::string::npos) return false;
+    }
+    return true;
+  })) << Control({{"verb", "status"}}).dump(2)
+      << Log();
+  for (const std::string& target : {local(), module()}) {
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_TRUE(std::filesystem::exists(target + "/f" + std::to_string(i))) << target;
+    }
+  }
+  std::printf(
+      "[scenario] source unmounted, full sync requested: both targets kept their 20 "
+      "files; status says \"%s\"\n",
+      TargetStatus("mirror").value("last_error", "").c_str());
+}
+
 TEST_F(LimitsTest, JournalBudgetExpiresTheDownTargetWhichGetsAFullSync) {
   constexpr uint64_t kBudget = 256 * 1024;
   journal_config_ = "max_size = 256K\n";

@@ -208,7 +208,8 @@ void Lane::SchedulePoll(int64_t delay_ns) {
 
 void Lane::Poll() {
   if (batch_ || retrying_dead_letters_) return;  // the batch's end polls again
-  if (options_.source_device != 0) {             // before anything is sent, a full sync included
+  // Before anything is sent, a full sync included.
+  if (options_.source_device != 0) {
     Status source = CheckSource(options_.target.source, options_.source_device);
     if (!source.ok()) return Fail({Outcome::kRetry, "source check"}, source.message());
   }

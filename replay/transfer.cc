@@ -1,6 +1,6 @@
 #include "replay/transfer.h"
 
-#include <set>
+#include <iterator>
 
 namespace ferry {
 namespace {
@@ -135,7 +135,6 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
       return runs;
     }
   }
-  std::vector<std::string> deletes = plan.deletes;
   if (t.url.kind == TargetUrl::Kind::kSsh || t.url.kind == TargetUrl::Kind::kRsyncDaemon) {
     // Each copy-move is one more connection (about 0.15 s to a loopback
     // daemon). It pays for a big renamed tree; a batch renaming many
@@ -145,14 +144,15 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
     for (const PlannedMove& m : plan.moves) {
       if (!m.is_dir || copy_moves == kMaxCopyMovesPerBatch) continue;
       ++copy_moves;
-      runs.push_back(BuildCopyMove(m, t));
       // The receiver makes DEST/to/ even when SRC/to/ is gone by then
       // (renamed again or deleted, maybe while ferryd was down: no later
-      // event would remove it). The delete run that follows removes it
-      // exactly when the source has no such path.
-      deletes.push_back(m.to);
+      // event would remove it). `to` is in the plan's trees, and the tree
+      // send that follows removes it exactly when the source has no such
+      // path (--delete-missing-args).
+      runs.push_back(BuildCopyMove(m, t));
     }
   }
+  std::vector<std::string> deletes = plan.deletes;
   std::pair<Transfer::Kind, std::vector<std::string>> sends[] = {
       {Transfer::Kind::kTree, plan.trees},
       {Transfer::Kind::kContent, plan.content},
@@ -163,12 +163,11 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
     // remote target is one more connection (about 0.1 s to a loopback
     // daemon, rsync's own start and exit handshakes; the peer benchmark's
     // `mixed` makes 3 to 5 runs a batch).
+    // The plan lists each path once, so the lists are disjoint.
     for (auto& [kind, paths] : sends) {
       if (paths.empty()) continue;
-      std::set<std::string> listed(paths.begin(), paths.end());
-      for (std::string& d : deletes) {
-        if (!listed.contains(d)) paths.push_back(std::move(d));
-      }
+      paths.insert(paths.end(), std::make_move_iterator(deletes.begin()),
+                   std::make_move_iterator(deletes.end()));
       deletes.clear();
       break;
     }

@@ -170,8 +170,8 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   EXPECT_TRUE(HasArg(runs[0], "--copy-dest=../../old/dir"));
   EXPECT_EQ(runs[0].argv[runs[0].argv.size() - 2], "/src/new/place/");
   EXPECT_EQ(runs[0].argv.back(), "rsync://u@h/m/new/place/");
-  // The tree send deletes the old name; it also lists the new one, which
-  // it removes if the source has lost it by then (the copy-move's receiver
+  // The tree send deletes the old name; it also sends the new one, which it
+  // removes if the source has lost it by then (the copy-move's receiver
   // makes it either way). Each path once.
   EXPECT_EQ(runs[1].kind, Transfer::Kind::kTree);
   EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"new/place", "old/dir"}));

@@ -144,6 +144,7 @@ json Ferryd::TargetJson(const Target& t, uint64_t head) {
                              SystemClock::Default()->WallNanos()));
   if (j["expired"] && ls.state != LaneState::kFullSync) j["state"] = "expired";
   if (!ls.last_error.empty()) j["last_error"] = ls.last_error;
+  if (!ls.receiver.empty()) j["rsync"] = ls.receiver;
   const int64_t mono = SystemClock::Default()->MonotonicNanos();
   j["next_attempt_in_s"] = ls.next_attempt_ns > mono ? (ls.next_attempt_ns - mono) / 1e9 : 0.0;
   return j;

@@ -26,6 +26,12 @@ Classified ClassifyRsyncExit(int exit_code, int signal, std::string_view stderr_
     return {Outcome::kRetry, std::string("rsync killed by signal ") + std::to_string(signal) +
                                  " (" + (strsignal(signal) ? strsignal(signal) : "?") + ")"};
   }
+  if (exit_code > 0 && stderr_tail.find(": unknown option") != std::string_view::npos) {
+    // The receiver's rsync is older than an option of rsync_args (the probe
+    // takes care of ferry's own). Retrying cannot help: say so.
+    return {Outcome::kBlocked,
+            "the target's rsync does not know an option ferry was given (rsync_args?)"};
+  }
   switch (exit_code) {
     case 0:
       return {Outcome::kDelivered, "success"};
@@ -109,6 +115,24 @@ std::string Unescape(std::string_view in) {
 }
 
 }  // namespace
+
+bool OnlyMissingPaths(std::string_view text, bool stderr_cut) {
+  if (stderr_cut) return false;
+  bool any = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    if (!line.starts_with("rsync: ")) continue;
+    if (!line.starts_with("rsync: link_stat \"") ||
+        !line.ends_with("\" failed: No such file or directory (2)")) {
+      return false;
+    }
+    any = true;
+  }
+  return any;
+}
 
 std::optional<std::vector<std::string>> ComplainedPaths(std::string_view text, bool stderr_cut,
                                                         std::string_view root) {

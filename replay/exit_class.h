@@ -33,6 +33,12 @@ Classified ClassifyRsyncExit(int exit_code, int signal, std::string_view stderr_
 // failure partial (retried, then bisected), killed by a signal retry.
 Classified ClassifyCommandExit(int exit_code, int signal);
 
+// True when every complaint of an rsync run is a listed path that is gone
+// ("rsync: link_stat \"/src/a\" failed: No such file or directory (2)"):
+// what a sender without --ignore-missing-args (before 3.1.0) says of a
+// path deleted after it was journaled. Its delete event follows.
+bool OnlyMissingPaths(std::string_view stderr_text, bool stderr_cut);
+
 // The entries an rsync run complained about ("rsync: [sender] send_files
 // failed to open \"/src/a\": Permission denied (13)"), relative to `root`
 // (the source directory, with or without its trailing '/'); rsync's \#ooo

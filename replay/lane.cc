@@ -153,7 +153,7 @@ void Lane::Stop() {
 
 void Lane::UpdateBusy() {
   std::lock_guard lock(mu_);
-  status_.busy = batch_.has_value() || retrying_dead_letters_;
+  status_.busy = batch_.has_value() || retrying_dead_letters_ || probing_;
   status_.stopped = stopping_ && !status_.busy;
 }
 
@@ -207,11 +207,23 @@ void Lane::SchedulePoll(int64_t delay_ns) {
 }
 
 void Lane::Poll() {
-  if (batch_ || retrying_dead_letters_) return;  // the batch's end polls again
+  // The batch's (or the probe's) end polls again.
+  if (batch_ || retrying_dead_letters_ || probing_) return;
   // Before anything is sent, a full sync included.
   if (options_.source_device != 0) {
     Status source = CheckSource(options_.target.source, options_.source_device);
     if (!source.ok()) return Fail({Outcome::kRetry, "source check"}, source.message());
+  }
+  if (!options_.target.password_file.empty()) {
+    // rsync would fail every run with a bare "exit 1": say why, once, up front.
+    Status s = CheckPasswordFile(options_.target.password_file);
+    if (!s.ok()) return Fail({Outcome::kBlocked, s.message()}, s.message());
+  }
+  if (ProbeWanted()) {
+    // Before the controls: a requested full sync must know the receiver too.
+    const int64_t wait = backoff_until_ - executor_->clock()->MonotonicNanos();
+    if (wait > 0) return SchedulePoll(wait);
+    return StartProbe();
   }
   if (!ApplyControls()) return;
   if (std::exchange(dead_letters_wanted_, false)) {
@@ -238,11 +250,6 @@ void Lane::Poll() {
   Status valid = journal_->CheckCursor(**cursor);
   if (!valid.ok()) return StartFullSync(head, valid.message());
 
-  if (!options_.target.password_file.empty()) {
-    // rsync would fail every run with a bare "exit 1": say why, once, up front.
-    Status s = CheckPasswordFile(options_.target.password_file);
-    if (!s.ok()) return Fail({Outcome::kBlocked, s.message()}, s.message());
-  }
   Batch batch;
   auto reader = journal_->NewReader(
       {.from_seq = (*cursor)->seq + 1, .to_seq = head, .destination = options_.destination});
@@ -294,6 +301,94 @@ void Lane::Poll() {
   batch_ = std::move(batch);
   UpdateBusy();
   RunNext();
+}
+
+bool Lane::ProbeWanted() const {
+  if (probed_ || !options_.probe_receiver ||
+      options_.target.url.kind == TargetUrl::Kind::kCommand) {
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  return !paused_ && !stopping_;
+}
+
+bool Lane::ProbeGoesOn() {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) return true;
+  }
+  probing_ = false;
+  UpdateBusy();
+  return false;
+}
+
+void Lane::StartProbe() {
+  probing_ = true;
+  UpdateBusy();
+  if (local_rsync_) return RunProbe(LocalFeatures(*local_rsync_));
+  Spawn({.argv = {options_.target.rsync, "--version"}}, [this](ChildExit e) {
+    if (!ProbeGoesOn()) return;
+    if (!e.spawn_error.ok() || e.exit_code != 0) {
+      probing_ = false;
+      auto [c, message] = Judge(e);
+      return Fail(c, "`" + options_.target.rsync + " --version` failed: " + message);
+    }
+    local_rsync_ = ParseRsyncVersion(e.stdout_tail);
+    if (!local_rsync_) {
+      probing_ = false;
+      const std::string message = "`" + options_.target.rsync +
+                                  " --version` printed no rsync version: is `rsync` "
+                                  "(the target's rsync setting) rsync?";
+      return Fail({Outcome::kBlocked, message}, message);
+    }
+    RunProbe(LocalFeatures(*local_rsync_));
+  });
+}
+
+void Lane::RunProbe(RsyncFeatures trying) {
+  TargetSettings target = options_.target;
+  target.features = trying;
+  Spawn(BuildProbe(target, *local_rsync_), [this, trying](ChildExit e) {
+    if (!ProbeGoesOn()) return;
+    const std::string& name = options_.target.name;
+    ProbeVerdict v =
+        JudgeProbe(trying, e.spawn_error.ok() ? e.exit_code : -1, e.stdout_tail, e.stderr_tail);
+    switch (v.next) {
+      case ProbeVerdict::Next::kAgain:
+        spdlog::info("target {}: the receiver's rsync: {}; trying without", name, v.message);
+        return RunProbe(v.features);
+      case ProbeVerdict::Next::kBlocked:
+        probing_ = false;
+        return Fail({Outcome::kBlocked, v.message}, v.message);
+      case ProbeVerdict::Next::kFailed: {
+        probing_ = false;
+        auto [c, message] = Judge(e);
+        return Fail(c, message);
+      }
+      case ProbeVerdict::Next::kDone:
+        break;
+    }
+    v.features.receiver = "local rsync " + local_rsync_->ToString() + ", receiver " +
+                          (v.protocol > 0 ? "protocol " + std::to_string(v.protocol)
+                                          : std::string("protocol not reported"));
+    std::string without;
+    if (!v.features.delete_missing_args) without += " --delete-missing-args";
+    if (!v.features.nanosecond_mtimes) without += " --modify-window=-1";
+    if (!v.features.ignore_missing_args) without += " --ignore-missing-args";
+    if (!without.empty()) v.features.receiver += "; without" + without;
+    if (v.features != options_.target.features || !probed_) {
+      spdlog::info("target {}: {}", name, v.features.receiver);
+    }
+    options_.target.features = std::move(v.features);
+    probed_ = true;
+    probing_ = false;
+    {
+      std::lock_guard lock(mu_);
+      status_.receiver = options_.target.features.receiver;
+    }
+    UpdateBusy();
+    SchedulePoll(0);
+  });
 }
 
 void Lane::ApplyMoves(Plan* plan) {
@@ -496,6 +591,19 @@ Classified Lane::Classify(const ChildExit& e) const {
                      ? ClassifyCommandExit(e.exit_code, e.signal)
                      : ClassifyRsyncExit(e.exit_code, e.signal, e.stderr_tail);
   if (e.stopped_idle) c.reason = "stopped after no progress for too long; " + c.reason;
+  if (c.outcome != Outcome::kDelivered && options_.probe_receiver &&
+      options_.target.url.kind != TargetUrl::Kind::kCommand &&
+      JudgeProbe(options_.target.features, e.exit_code, e.stdout_tail, e.stderr_tail).next ==
+          ProbeVerdict::Next::kAgain) {
+    // The receiver refuses an option the probe found it had: it is another
+    // rsync now. Fail() has it probed again at the first retry.
+    return {Outcome::kRetry, "the target's rsync changed; probing it again"};
+  }
+  if (c.outcome == Outcome::kPartial && !options_.target.features.ignore_missing_args &&
+      options_.target.url.kind != TargetUrl::Kind::kCommand &&
+      OnlyMissingPaths(e.stderr_tail, e.stderr_cut)) {
+    return {Outcome::kDelivered, "some listed paths vanished before they could be sent"};
+  }
   return c;
 }
 
@@ -549,6 +657,9 @@ void Lane::FinishBatch() {
 
 void Lane::Fail(Classified c, std::string message) {
   batch_.reset();
+  // The target may have changed its rsync (or be another machine now): learn
+  // it again before the next batch. Not for failures of some entries only.
+  if (c.outcome != Outcome::kPartial) probed_ = false;
   UpdateBusy();
   int failures;
   {
@@ -593,8 +704,8 @@ void Lane::RetryDeadLetters() {
     std::lock_guard lock(mu_);
     if (stopping_) return;
   }
-  if (batch_ || retrying_dead_letters_) {
-    dead_letters_wanted_ = true;  // Poll runs it once the batch has ended
+  if (batch_ || retrying_dead_letters_ || probing_ || ProbeWanted()) {
+    dead_letters_wanted_ = true;  // Poll runs it once the batch (or probe) has ended
     return;
   }
   auto letters = journal_->ListDeadLetters(options_.target.name);

@@ -33,6 +33,7 @@
 #include "replay/executor.h"
 #include "replay/exit_class.h"
 #include "replay/plan.h"
+#include "replay/rsync_probe.h"
 #include "replay/transfer.h"
 
 namespace ferry {
@@ -55,6 +56,10 @@ struct LaneOptions {
   // are sharded by a hash of the path, so a path always goes through one
   // shard and keeps its order (kinds still run one after another).
   int parallel = 1;
+  // Learn what the target's rsync can do (rsync_probe.h) before the first
+  // batch and after each failure; false keeps target.features as given
+  // (unit tests of the lane's logic).
+  bool probe_receiver = true;
   // The source directory's st_dev when ferryd started (0: not checked).
   // While the source is on another device (unmounted, leaving an empty
   // mount point) nothing is sent: a full sync or a send from it would
@@ -74,8 +79,9 @@ struct LaneStatus {
   int failures_in_a_row = 0;
   int64_t next_attempt_ns = 0;  // backing off until then (monotonic clock); 0 = not
   double events_per_s = 0;      // delivered over the last minute
-  bool busy = false;            // a batch, full sync or dead-letter retry is running
+  bool busy = false;            // a probe, batch, full sync or dead-letter retry is running
   bool stopped = false;         // Stop() took effect: nothing runs any more
+  std::string receiver;         // what the probe learned (RsyncFeatures::receiver)
 };
 
 class Lane {
@@ -126,6 +132,13 @@ class Lane {
     Transfer::Kind isolating_kind = Transfer::Kind::kContent;
   };
 
+  // The receiver probe (rsync_probe.h): wanted when not done since the
+  // last failure, unless paused or stopping.
+  bool ProbeWanted() const;
+  void StartProbe();
+  void RunProbe(RsyncFeatures trying);
+  // False (and the probe ends) when Stop() was called meanwhile.
+  bool ProbeGoesOn();
   void SchedulePoll(int64_t delay_ns);
   void Poll();
   void StartFullSync(uint64_t head, const std::string& why);
@@ -170,6 +183,9 @@ class Lane {
   int64_t poll_at_ = 0;           // when the scheduled poll runs (monotonic)
   uint64_t poll_generation_ = 0;  // only the latest scheduled poll runs
   bool retrying_dead_letters_ = false;
+  bool probed_ = false;   // target.features hold for the receiver
+  bool probing_ = false;  // a probe's run is in flight
+  std::optional<RsyncVersion> local_rsync_;
   bool dead_letters_wanted_ = false;  // a retry asked for while a batch ran
   int64_t backoff_until_ = 0;
   std::mt19937_64 rng_;

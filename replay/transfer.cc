@@ -1,16 +1,19 @@
 #include "replay/transfer.h"
 
 #include <iterator>
+#include <string_view>
+#include <unordered_set>
 
 namespace ferry {
-namespace {
 
-std::vector<std::string> BaseArgv(const TargetSettings& t) {
+std::vector<std::string> RsyncBaseArgv(const TargetSettings& t) {
   // Quick checks compare mtimes to the nanosecond, not (rsync's default) to
   // the second: a same-size rewrite within the second of the target's copy
   // was skipped by full syncs and tree sends (found by the fault suite). An
   // operator's own --modify-window in rsync_args comes later and wins.
-  std::vector<std::string> argv = {t.rsync, "--modify-window=-1"};
+  // Receivers before 3.1.3 know no such window (rsync_features.h).
+  std::vector<std::string> argv = {t.rsync};
+  if (t.features.nanosecond_mtimes) argv.push_back("--modify-window=-1");
   argv.insert(argv.end(), t.rsync_args.begin(), t.rsync_args.end());
   // --force: replace a non-empty directory by a file, delete non-empty ones.
   // --stats: the bytes sent, for the target's statistics.
@@ -33,6 +36,8 @@ std::vector<std::string> BaseArgv(const TargetSettings& t) {
   return argv;
 }
 
+namespace {
+
 std::string FileList(const std::vector<std::string>& paths) {
   std::string out;
   for (const std::string& p : paths) {
@@ -40,6 +45,23 @@ std::string FileList(const std::vector<std::string>& paths) {
     out.push_back('\0');
   }
   return out;
+}
+
+// A rule that matches `path` byte for byte, then `suffix`. rsync matches a
+// rule holding "*", "?" or "[" as a wildcard, where "\\" escapes the next
+// byte; any other rule as a plain string, where "\\" is itself.
+std::string Rule(std::string_view path, std::string_view suffix) {
+  constexpr std::string_view kWild = "*?[";
+  bool wild = path.find_first_of(kWild) != std::string_view::npos ||
+              suffix.find_first_of(kWild) != std::string_view::npos;
+  std::string rule = "/";
+  for (char c : path) {
+    if (wild && (c == '\\' || kWild.find(c) != std::string_view::npos)) rule.push_back('\\');
+    rule.push_back(c);
+  }
+  rule += suffix;
+  rule.push_back('\0');
+  return rule;
 }
 
 std::string Source(const TargetSettings& t) {
@@ -68,6 +90,20 @@ std::string_view TransferKindName(Transfer::Kind kind) {
   return "unknown";
 }
 
+std::string FilterRules(const std::vector<std::string>& paths) {
+  std::string rules;
+  std::unordered_set<std::string_view> parents;
+  for (const std::string& p : paths) {
+    for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
+      std::string_view parent(p.data(), slash);
+      if (parents.insert(parent).second) rules += Rule(parent, "/");
+    }
+    rules += Rule(p, "");
+    rules += Rule(p, "/***");
+  }
+  return rules;
+}
+
 Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
                        const TargetSettings& t) {
   Transfer run{.kind = kind};
@@ -82,10 +118,23 @@ Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
     run.paths = std::move(paths);
     return run;
   }
-  run.argv = BaseArgv(t);
+  run.argv = RsyncBaseArgv(t);
   if (kind == Transfer::Kind::kFullSync) {
     run.argv.push_back("--delete");
     for (const std::string& e : t.excludes) run.argv.push_back("--exclude=" + e);
+  } else if (!t.features.delete_missing_args &&
+             (kind == Transfer::Kind::kDelete || kind == Transfer::Kind::kTree)) {
+    // Filter rules (transfer.h): the same effect, on every receiver.
+    run.argv.insert(run.argv.end(),
+                    {"--from0", "--include-from=-", "--exclude=*", "--recursive", "--delete"});
+    run.input = FilterRules(paths);
+  } else if (!t.features.delete_missing_args) {
+    // A listed path the source no longer has is left alone: its delete
+    // event, journaled after this one, removes it.
+    run.argv.insert(run.argv.end(), {"--from0", "--files-from=-"});
+    if (t.features.ignore_missing_args) run.argv.push_back("--ignore-missing-args");
+    if (kind == Transfer::Kind::kContent) run.argv.push_back("--ignore-times");
+    run.input = FileList(paths);
   } else {
     // A listed path the source no longer has is removed from the target:
     // the delete list's paths, and any other path deleted or renamed since
@@ -112,12 +161,25 @@ Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
 
 Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& t) {
   Transfer run{.kind = Transfer::Kind::kCopyMove, .paths = {move.to}};
-  // --copy-dest is relative to the destination directory, DEST/to/.
-  std::string up;
-  for (char c : move.to) up += c == '/' ? "../" : "";
-  run.argv = BaseArgv(t);
+  // --copy-dest is relative to the destination directory, DEST/to/, or, on
+  // an rsync daemon, to the module's root when it starts with "/". A
+  // daemon's ".." is refused silently by security-patched receivers (Debian
+  // 12's 3.2.7-1+deb12u6 sends all the data again); the module-rooted form
+  // works on every daemon from 3.0.9, chrooted or not.
+  std::string copy_dest;
+  if (t.url.kind == TargetUrl::Kind::kRsyncDaemon) {
+    std::string_view in_module = t.url.path;
+    while (in_module.ends_with('/')) in_module.remove_suffix(1);
+    while (in_module.starts_with('/')) in_module.remove_prefix(1);
+    copy_dest = "/" + std::string(in_module) + (in_module.empty() ? "" : "/") + move.from;
+  } else {
+    copy_dest = "../";
+    for (char c : move.to) copy_dest += c == '/' ? "../" : "";
+    copy_dest += move.from;
+  }
+  run.argv = RsyncBaseArgv(t);
   run.argv.insert(run.argv.end(),
-                  {"--recursive", "--copy-dest=../" + up + move.from, Source(t) + move.to + "/",
+                  {"--recursive", "--copy-dest=" + copy_dest, Source(t) + move.to + "/",
                    t.url.RsyncDestination() + move.to + "/"});
   return run;
 }
@@ -157,7 +219,15 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
       {Transfer::Kind::kTree, plan.trees},
       {Transfer::Kind::kContent, plan.content},
       {Transfer::Kind::kMetadata, plan.metadata}};
-  if (t.url.kind != TargetUrl::Kind::kCommand) {
+  if (!t.features.delete_missing_args) {
+    // Only a filter-rule run removes what the source lacks: the tree send's.
+    if (!plan.trees.empty()) {
+      std::vector<std::string>& trees = sends[0].second;
+      trees.insert(trees.end(), std::make_move_iterator(deletes.begin()),
+                   std::make_move_iterator(deletes.end()));
+      deletes.clear();
+    }
+  } else if (t.url.kind != TargetUrl::Kind::kCommand) {
     // The deletes ride on the first send: every send removes what the
     // source lacks of its list. One rsync run fewer, and each run to a
     // remote target is one more connection (about 0.1 s to a loopback

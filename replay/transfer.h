@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "replay/plan.h"
+#include "replay/rsync_features.h"
 #include "replay/target.h"
 
 namespace ferry {
@@ -25,6 +26,9 @@ struct TargetSettings {
   int64_t timeout_s = 100;                       // rsync --timeout: no I/O for this long fails
   int64_t contimeout_s = 30;                     // rsync --contimeout / ssh ConnectTimeout
   std::vector<std::string> excludes;             // rsync-style patterns, applied to full syncs
+  // What the rsync on both ends can do; the lane probes it (rsync_probe.h)
+  // before its first batch. The default is a current rsync on both ends.
+  RsyncFeatures features;
 };
 
 struct Transfer {
@@ -45,6 +49,12 @@ inline constexpr int kMaxCopyMovesPerBatch = 2;
 // copy-moves (remote targets), deletes, recursive trees, content, metadata. Every listed
 // path is prefixed with "./" (rsync skips --files-from entries starting
 // with '#' or ';' as comments, even with --from0).
+//
+// Without --delete-missing-args (target.features), deletes and trees are one
+// run of filter rules (FilterRules) with --recursive --delete: the parents of
+// each listed path are included as directories, the path and all below it
+// are included, everything else is excluded, and so protected from the
+// delete. The path is then sent if the source has it, and removed otherwise.
 std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& target);
 // ssh and rsync daemon targets: a renamed directory is first filled from the
 // old one on the receiver (--copy-dest), so its data is not sent again; the
@@ -53,6 +63,16 @@ Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& target);
 // One run of `kind` for `paths` (bisection re-runs halves of a failed run).
 Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
                        const TargetSettings& target);
+
+// The options every rsync run to the target starts with: the program, the
+// quick-check window, rsync_args, --force --stats, timeouts, the transport's.
+std::vector<std::string> RsyncBaseArgv(const TargetSettings& target);
+
+// The NUL-separated include rules of such a run: "/a/", "/a/b/" for the
+// parents, "/a/b/c" and "/a/b/c/***" for the path. Anchored ("/..."), so a
+// name never matches elsewhere; names holding "*", "?" or "[" have those and
+// "\\" escaped, so every byte of a name is matched as itself.
+std::string FilterRules(const std::vector<std::string>& paths);
 
 // The bytes rsync reports as sent ("Total bytes sent: 1,234" from --stats),
 // or 0 when absent.

@@ -147,6 +147,9 @@ void PrintTable(const json& s) {
     std::cout << "  " << t.value("url", "") << " (destination " << t.value("destination", "")
               << ", " << t.value("events_delivered", uint64_t{0}) << " events, "
               << HumanSize(t.value("bytes_sent", uint64_t{0})) << " sent)\n";
+    if (!t.value("rsync", "").empty()) {
+      std::cout << "  rsync: " << t["rsync"].get<std::string>() << "\n";
+    }
     if (!t.value("last_error", "").empty()) {
       std::cout << "  last error: " << EscapePath(t["last_error"].get<std::string>()) << "\n";
     }

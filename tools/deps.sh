@@ -10,6 +10,7 @@ PACKAGES="
   libre2-dev libsystemd-dev nlohmann-json3-dev libpugixml-dev libcivetweb-dev go-md2man
   libgtest-dev libgmock-dev libbenchmark-dev
   rsync openssh-server openssh-client
+  autoconf automake make perl gcc
 "
 
 missing=""

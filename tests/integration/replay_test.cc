@@ -13,19 +13,18 @@
 #include <sstream>
 
 #include "tests/lib/replay_harness.h"
+#include "tests/lib/replay_workload.h"
 #include "tests/lib/test_servers.h"
 
 namespace ferry {
 namespace {
 
+using testing::BytesForARenamedDirectory;
 using testing::ReplayHarness;
 using testing::RsyncDaemon;
+using testing::SetMtime;
 using testing::SshServer;
-
-void SetMtime(const std::string& path, time_t sec) {
-  timespec times[2] = {{sec, 0}, {sec, 0}};
-  utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
-}
+using testing::Workload;
 
 // A target on `daemon`'s module, authenticating with `password`.
 TargetSettings DaemonTarget(const RsyncDaemon& daemon, const std::string& password = "s3cret") {
@@ -33,22 +32,6 @@ TargetSettings DaemonTarget(const RsyncDaemon& daemon, const std::string& passwo
   t.url = *ParseTargetUrl(daemon.url());
   t.password_file = daemon.PasswordFile(password);
   return t;
-}
-
-// Bytes the target's lane sends when a 20 MiB directory already on the
-// target is renamed in the source.
-uint64_t BytesForARenamedDirectory(ReplayHarness& h, const TargetSettings& t,
-                                   const std::string& target_dir) {
-  h.watch().Mkdir("data");
-  for (int i = 0; i < 20; ++i) {
-    h.watch().Write("data/" + std::to_string(i), std::string(1 << 20, 'r'));
-  }
-  h.AddLane(t);
-  EXPECT_TRUE(h.Converge({target_dir}));
-  const uint64_t before = h.journal().GetStats(t.name)->bytes;
-  EXPECT_EQ(rename(h.watch().Path("data").c_str(), h.watch().Path("renamed").c_str()), 0);
-  EXPECT_TRUE(h.Converge({target_dir}));
-  return h.journal().GetStats(t.name)->bytes - before;
 }
 
 // 10 new directories of 1,000 small files each.
@@ -59,33 +42,6 @@ void TenThousandCreates(ReplayHarness& h) {
       h.watch().Write("d" + std::to_string(d) + "/" + std::to_string(f), std::to_string(f));
     }
   }
-}
-
-// The workload every transport must carry: creates, same-size rewrites with
-// the mtime kept, a directory rename, deletes of non-empty trees, odd names.
-void Workload(ReplayHarness& h, const std::vector<std::string>& targets) {
-  auto& w = h.watch();
-  w.Mkdir("docs");
-  for (int i = 0; i < 200; ++i)
-    w.Write("docs/f" + std::to_string(i), "content " + std::to_string(i));
-  for (const char* odd :
-       {"new\nline", "#hash", ";semi", "-rf", "$(touch pwned)", "bad\xff\xfe", "sp ace"}) {
-    w.Write(odd, odd);
-  }
-  w.Mkdir("tree");
-  w.Mkdir("tree/sub");
-  w.Write("tree/sub/x", "x");
-  ASSERT_TRUE(h.Converge(targets));
-
-  // Same size, same mtime second: only the journal knows it changed.
-  for (int round = 0; round < 5; ++round) {
-    w.Write("docs/f1", "CONTENT " + std::to_string(round % 10));
-    SetMtime(w.Path("docs/f1"), 1'600'000'000);
-  }
-  ASSERT_EQ(rename(w.Path("docs").c_str(), w.Path("documents").c_str()), 0);
-  std::filesystem::remove_all(w.Path("tree"));
-  ASSERT_TRUE(h.Converge(targets));
-  EXPECT_FALSE(std::filesystem::exists("pwned"));
 }
 
 TEST(ReplayTest, LocalTargetCarriesTheWorkload) {

@@ -41,6 +41,7 @@ class LaneTest : public ::testing::Test {
     o.retry_max_ns = 60 * kSec;
     o.dead_letter_retry_ns = 3600 * kSec;
     o.start_delay_ns = start_delay_ns_;
+    o.probe_receiver = probe_receiver_;
     lane_ = std::make_unique<Lane>(o, journal_.get(), &exec_);
   }
 
@@ -89,6 +90,7 @@ class LaneTest : public ::testing::Test {
   int64_t start_delay_ns_ = 0;   // MakeLane's LaneOptions::start_delay_ns
   std::string source_ = "/src";  // MakeLane's source (not checked unless source_device_)
   uint64_t source_device_ = 0;
+  bool probe_receiver_ = false;  // the probe's own tests (lane_probe_test.cc) turn it on
 };
 
 }  // namespace ferry::testing

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -107,6 +108,8 @@ bool RsyncDaemon::Start() {
   if (port_ == 0) port_ = FreePort();
   WriteFile(workdir_ + "/secrets", "ferry:" + password_ + "\n", 0600);
   const std::string user = getpwuid(geteuid()) ? getpwuid(geteuid())->pw_name : "root";
+  // A group name, not "*" (all of the user's groups): rsync before 3.2 has no "*".
+  const std::string group = getgrgid(getegid()) ? getgrgid(getegid())->gr_name : "root";
   WriteFile(workdir_ + "/rsyncd.conf",
             "use chroot = false\n"
             "transfer logging = true\n"
@@ -118,9 +121,8 @@ bool RsyncDaemon::Start() {
                 workdir_ +
                 "/rsyncd.pid\n"
                 "uid = " +
-                user +
+                user + "\ngid = " + group +
                 "\n"
-                "gid = *\n"
                 "[data]\n"
                 "  path = " +
                 module_dir_ +
@@ -131,7 +133,7 @@ bool RsyncDaemon::Start() {
                 workdir_ + "/secrets\n",
             0644);
   std::filesystem::remove(workdir_ + "/rsyncd.pid");
-  pid_ = StartProcess({"rsync", "--daemon", "--no-detach", "--config=" + workdir_ + "/rsyncd.conf",
+  pid_ = StartProcess({program_, "--daemon", "--no-detach", "--config=" + workdir_ + "/rsyncd.conf",
                        "--address=127.0.0.1", "--port=" + std::to_string(port_)},
                       workdir_ + "/rsyncd.log");
   if (pid_ > 0 && WaitForPort(port_, 10'000)) return true;

@@ -31,6 +31,8 @@ class RsyncDaemon {
   bool Start();  // on a new free port the first time, the same port afterwards
   void Stop();
   bool running() const { return pid_ > 0; }
+  // The rsync that serves (default: rsync in PATH); set before Start().
+  void set_program(std::string program) { program_ = std::move(program); }
   int port() const { return port_; }
   // rsync://ferry@127.0.0.1:PORT/data
   std::string url() const;
@@ -39,6 +41,7 @@ class RsyncDaemon {
 
  private:
   std::string workdir_, module_dir_, password_;
+  std::string program_ = "rsync";
   int port_ = 0;
   pid_t pid_ = -1;
 };

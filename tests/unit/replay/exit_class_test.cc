@@ -29,6 +29,27 @@ TEST(ExitClassTest, ConfigurationErrorsBlockTheLane) {
   EXPECT_EQ(Rsync(2), Outcome::kBlocked);
 }
 
+TEST(ExitClassTest, AnOptionTheReceiverDoesNotKnowBlocks) {
+  Classified c = ClassifyRsyncExit(
+      12, 0,
+      "rsync: on remote machine: --info=progress2: unknown option\nrsync error: syntax or usage "
+      "error (code 1) at main.c(1435) [server=3.0.9]\n");
+  EXPECT_EQ(c.outcome, Outcome::kBlocked);
+  EXPECT_NE(c.reason.find("rsync_args"), std::string::npos);
+}
+
+TEST(ExitClassTest, OnlyMissingPathsIsWhatAnOldSenderSaysOfVanishedEntries) {
+  const std::string vanished =
+      "rsync: link_stat \"/src/a\" failed: No such file or directory (2)\n"
+      "rsync: link_stat \"/src/b c\" failed: No such file or directory (2)\n"
+      "rsync error: some files/attrs were not transferred (see previous errors) (code 23)\n";
+  EXPECT_TRUE(OnlyMissingPaths(vanished, false));
+  EXPECT_FALSE(OnlyMissingPaths(vanished, true));  // cut: not known
+  EXPECT_FALSE(OnlyMissingPaths(
+      vanished + "rsync: send_files failed to open \"/src/x\": Permission denied (13)\n", false));
+  EXPECT_FALSE(OnlyMissingPaths("rsync error: (code 23)\n", false));
+}
+
 TEST(ExitClassTest, PartialAndReceiverErrors) {
   EXPECT_EQ(Rsync(23), Outcome::kPartial);
   EXPECT_EQ(Rsync(11), Outcome::kReceiverFull);

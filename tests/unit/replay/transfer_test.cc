@@ -167,7 +167,8 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   auto runs = BuildTransfers(plan, Settings("rsync://u@h/m"));
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].kind, Transfer::Kind::kCopyMove);  // before the old one is deleted
-  EXPECT_TRUE(HasArg(runs[0], "--copy-dest=../../old/dir"));
+  // Rooted at the module: security-patched daemons refuse ".." silently.
+  EXPECT_TRUE(HasArg(runs[0], "--copy-dest=/old/dir"));
   EXPECT_EQ(runs[0].argv[runs[0].argv.size() - 2], "/src/new/place/");
   EXPECT_EQ(runs[0].argv.back(), "rsync://u@h/m/new/place/");
   // The tree send deletes the old name; it also sends the new one, which it
@@ -175,6 +176,10 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   // makes it either way). Each path once.
   EXPECT_EQ(runs[1].kind, Transfer::Kind::kTree);
   EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"new/place", "old/dir"}));
+  EXPECT_TRUE(HasArg(BuildTransfers(plan, Settings("rsync://u@h/m/sub/"))[0],
+                     "--copy-dest=/sub/old/dir"));
+  // Over ssh, relative to the destination directory DEST/new/place/.
+  EXPECT_TRUE(HasArg(BuildTransfers(plan, Settings("u@h:/d"))[0], "--copy-dest=../../old/dir"));
   // Local targets rename in place instead (the lane does it).
   EXPECT_EQ(BuildTransfers(plan, Settings("/dst")).size(), 1u);
 }
@@ -206,6 +211,106 @@ TEST(TransferTest, QuickChecksCompareNanosecondsUnlessTheOperatorSaysOtherwise) 
   auto theirs = std::find(run.argv.begin(), run.argv.end(), "--modify-window=1");
   ASSERT_NE(theirs, run.argv.end());
   EXPECT_LT(ours, theirs);
+}
+
+// Receivers without a working --delete-missing-args (rsync_features.h).
+TargetSettings WithoutDeleteMissingArgs(std::string_view url) {
+  TargetSettings t = Settings(url);
+  t.features.delete_missing_args = false;
+  return t;
+}
+
+TEST(TransferTest, WithoutDeleteMissingArgsDeletesRideOnTheTreeSendAsFilterRules) {
+  Plan plan;
+  plan.deletes = {"gone"};
+  plan.trees = {"a/newdir"};
+  plan.content = {"f"};
+  plan.metadata = {"chmodded"};
+  auto runs = BuildTransfers(plan, WithoutDeleteMissingArgs("/dst"));
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].kind, Transfer::Kind::kTree);
+  for (const char* arg :
+       {"--include-from=-", "--exclude=*", "--recursive", "--delete", "--from0"}) {
+    EXPECT_TRUE(HasArg(runs[0], arg)) << arg;
+  }
+  EXPECT_FALSE(HasArg(runs[0], "--files-from=-"));
+  EXPECT_EQ(runs[0].input, FilterRules({"a/newdir", "gone"}));
+  EXPECT_EQ(runs[0].paths, (std::vector<std::string>{"a/newdir", "gone"}));
+  // Content and metadata sends leave a path the source lacks alone: its
+  // delete event, later in the journal, removes it.
+  for (const Transfer& r : {runs[1], runs[2]}) {
+    EXPECT_TRUE(HasArg(r, "--files-from=-"));
+    EXPECT_TRUE(HasArg(r, "--ignore-missing-args"));
+    EXPECT_FALSE(HasArg(r, "--delete-missing-args"));
+    EXPECT_FALSE(HasArg(r, "--delete"));
+  }
+  EXPECT_TRUE(HasArg(runs[1], "--ignore-times"));
+  EXPECT_EQ(runs[1].input, std::string("./f\0", 4));
+
+  // Without a tree send, the deletes are a run of their own.
+  Plan no_tree;
+  no_tree.deletes = {"gone"};
+  no_tree.content = {"f"};
+  runs = BuildTransfers(no_tree, WithoutDeleteMissingArgs("rsync://u@h/m"));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].kind, Transfer::Kind::kDelete);
+  EXPECT_TRUE(HasArg(runs[0], "--include-from=-"));
+  EXPECT_TRUE(HasArg(runs[0], "--delete"));
+  EXPECT_EQ(runs[0].input, FilterRules({"gone"}));
+  EXPECT_EQ(runs[1].kind, Transfer::Kind::kContent);
+  EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"f"}));
+
+  // A local rsync before 3.1.0 has no --ignore-missing-args either.
+  TargetSettings old = WithoutDeleteMissingArgs("/dst");
+  old.features.ignore_missing_args = false;
+  Transfer content = BuildTransfer(Transfer::Kind::kContent, {"f"}, old);
+  EXPECT_FALSE(HasArg(content, "--ignore-missing-args"));
+  EXPECT_TRUE(HasArg(content, "--files-from=-"));
+}
+
+std::vector<std::string> Rules(const std::vector<std::string>& paths) {
+  std::vector<std::string> rules;
+  const std::string text = FilterRules(paths);
+  for (size_t at = 0; at < text.size();) {
+    size_t nul = text.find('\0', at);
+    rules.push_back(text.substr(at, nul - at));
+    at = nul + 1;
+  }
+  return rules;
+}
+
+TEST(TransferTest, FilterRulesIncludeParentsOnceAndThePathWithAllBelowIt) {
+  EXPECT_EQ(Rules({"a/b/c", "a/b/d", "top"}),
+            (std::vector<std::string>{"/a/", "/a/b/", "/a/b/c", "/a/b/c/***", "/a/b/d",
+                                      "/a/b/d/***", "/top", "/top/***"}));
+  EXPECT_EQ(FilterRules({"x"}), std::string("/x\0/x/***\0", 10));
+}
+
+TEST(TransferTest, FilterRulesMatchEveryByteOfAHostileNameAsItself) {
+  // rsync matches a rule with "*", "?" or "[" as a wildcard, where a
+  // backslash escapes; any other rule as plain bytes, backslash included.
+  EXPECT_EQ(Rules({"back\\slash"}),
+            (std::vector<std::string>{"/back\\slash", "/back\\\\slash/***"}));
+  EXPECT_EQ(Rules({"a*b"}), (std::vector<std::string>{"/a\\*b", "/a\\*b/***"}));
+  EXPECT_EQ(Rules({"d[*]/in?ner\\"}),
+            (std::vector<std::string>{"/d\\[\\*]/", "/d\\[\\*]/in\\?ner\\\\",
+                                      "/d\\[\\*]/in\\?ner\\\\/***"}));
+  // Comment and modifier characters, newlines, spaces are only bytes: every
+  // rule starts with "/", and --from0 keeps each line whole.
+  EXPECT_EQ(
+      Rules({"# c", "; s", "- minus", "+ plus", "new\nline", "trail ", "$(touch x)"}),
+      (std::vector<std::string>{"/# c", "/# c/***", "/; s", "/; s/***", "/- minus", "/- minus/***",
+                                "/+ plus", "/+ plus/***", "/new\nline", "/new\nline/***", "/trail ",
+                                "/trail /***", "/$(touch x)", "/$(touch x)/***"}));
+}
+
+TEST(TransferTest, OldReceiversGetNoNanosecondWindow) {
+  TargetSettings t = Settings("/dst");
+  t.features.nanosecond_mtimes = false;
+  EXPECT_FALSE(HasArg(BuildTransfer(Transfer::Kind::kFullSync, {}, t), "--modify-window=-1"));
+  Plan plan;
+  plan.trees = {"d"};
+  for (const Transfer& r : BuildTransfers(plan, t)) EXPECT_FALSE(HasArg(r, "--modify-window=-1"));
 }
 
 TEST(TransferTest, BytesSentFromStats) {

@@ -2,6 +2,7 @@
 
 #include <iterator>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace ferry {
@@ -91,12 +92,31 @@ std::string_view TransferKindName(Transfer::Kind kind) {
 }
 
 std::string FilterRules(const std::vector<std::string>& paths) {
-  std::string rules;
-  std::unordered_set<std::string_view> parents;
+  // rsync matches each name of an included directory against the rules one
+  // by one: N rules for N names of one directory cost O(entries x N)
+  // (1,000 deletes among 10,000 files: 8x --delete-missing-args). Past
+  // kMaxRulesPerDirectory names, the directory goes whole instead ("/P/***"),
+  // one pass over it: a superset, never wrong (any name there is sent as
+  // the source has it), as a tree send of P is.
+  std::unordered_map<std::string_view, size_t> names;
   for (const std::string& p : paths) {
+    const size_t slash = p.rfind('/');
+    if (slash != std::string::npos) ++names[std::string_view(p.data(), slash)];
+  }
+  std::string rules;
+  std::unordered_set<std::string_view> parents, whole;
+  for (const std::string& p : paths) {
+    const size_t last = p.rfind('/');
+    const std::string_view dir = last == std::string::npos ? "" : std::string_view(p.data(), last);
+    if (!dir.empty() && names[dir] > kMaxRulesPerDirectory && whole.contains(dir)) continue;
     for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
       std::string_view parent(p.data(), slash);
       if (parents.insert(parent).second) rules += Rule(parent, "/");
+    }
+    if (!dir.empty() && names[dir] > kMaxRulesPerDirectory) {
+      whole.insert(dir);
+      rules += Rule(dir, "/***");
+      continue;
     }
     rules += Rule(p, "");
     rules += Rule(p, "/***");

@@ -44,6 +44,7 @@ std::string_view TransferKindName(Transfer::Kind kind);
 // Remote targets fill at most this many renamed directories of a batch from
 // their old copy (--copy-dest); the others are sent as trees.
 inline constexpr int kMaxCopyMovesPerBatch = 2;
+inline constexpr size_t kMaxRulesPerDirectory = 64;
 
 // The runs that deliver `plan` to the target, in the order they must run:
 // copy-moves (remote targets), deletes, recursive trees, content, metadata. Every listed
@@ -69,7 +70,8 @@ Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
 std::vector<std::string> RsyncBaseArgv(const TargetSettings& target);
 
 // The NUL-separated include rules of such a run: "/a/", "/a/b/" for the
-// parents, "/a/b/c" and "/a/b/c/***" for the path. Anchored ("/..."), so a
+// parents, "/a/b/c" and "/a/b/c/***" for the path; a directory with more
+// than kMaxRulesPerDirectory listed names gets "/a/b/***" instead. Anchored ("/..."), so a
 // name never matches elsewhere; names holding "*", "?" or "[" have those and
 // "\\" escaped, so every byte of a name is matched as itself.
 std::string FilterRules(const std::vector<std::string>& paths);

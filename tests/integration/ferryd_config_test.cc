@@ -63,13 +63,19 @@ const Case kCases[] = {
     // options in a bundle (-n: nothing sent while cursors advance), a
     // control socket open to every local user, an empty rsync_args.
     {"UrlUnknownScheme", "@TARGET@\nurl = ftp://x/y\n",
-     ":9: [target.t] url: target url 'ftp://x/y': unknown scheme 'ftp://'; expected /abs/dir, rsync://[user@]host[:port]/module[/path], [user@]host::module[/path], [user@]host:/path or exec:/path/to/program [args]"},
+     ":9: [target.t] url: target url 'ftp://x/y': unknown scheme 'ftp://'; expected /abs/dir, "
+     "rsync://[user@]host[:port]/module[/path], [user@]host::module[/path], [user@]host:/path or "
+     "exec:/path/to/program [args]"},
     {"UrlSshHostIsAnOption", "@TARGET@\nurl = -oProxyCommand=id:x\n",
      ":9: [target.t] url: target url '-oProxyCommand=id:x': '-oProxyCommand=id' is not a host "
-     "name (letters, digits, '.', '-', '_', [IPv6]; no leading '-'); expected /abs/dir, rsync://[user@]host[:port]/module[/path], [user@]host::module[/path], [user@]host:/path or exec:/path/to/program [args]"},
+     "name (letters, digits, '.', '-', '_', [IPv6]; no leading '-'); expected /abs/dir, "
+     "rsync://[user@]host[:port]/module[/path], [user@]host::module[/path], [user@]host:/path or "
+     "exec:/path/to/program [args]"},
     {"UrlSshHostWithShellCharacters", "@TARGET@\nurl = $(touch pwned):/x\n",
      ":9: [target.t] url: target url '$(touch pwned):/x': '$(touch pwned)' is not a host name "
-     "(letters, digits, '.', '-', '_', [IPv6]; no leading '-'); expected /abs/dir, rsync://[user@]host[:port]/module[/path], [user@]host::module[/path], [user@]host:/path or exec:/path/to/program [args]"},
+     "(letters, digits, '.', '-', '_', [IPv6]; no leading '-'); expected /abs/dir, "
+     "rsync://[user@]host[:port]/module[/path], [user@]host::module[/path], [user@]host:/path or "
+     "exec:/path/to/program [args]"},
     {"RsyncArgsBundledDryRun", "@BASE@\nrsync_args = -avn\n",
      ":7: [destination.www] rsync_args: '-n' (in '-avn') is set by ferry itself and may not be "
      "given here"},

@@ -1,9 +1,7 @@
 // ferry against every rsync receiver backup servers run, 3.0.9 to 3.5, on
 // every transport: the replay workload (creates, same-size rewrites, a
 // directory rename, tree deletes, hostile names) must arrive byte-exact.
-// The receivers come from tools/rsync-receivers.sh (the ctest fixture
-// rsync_receivers runs it into FERRY_RSYNC_RECEIVERS); "3.5.0" is this
-// machine's /usr/bin/rsync.
+// The receivers: tests/lib/rsync_receivers.h.
 //   local   the lane's rsync is the receiver's binary (both ends of a local
 //           copy are one rsync)
 //   daemon  the receiver serves a module with auth users; ferry's client is
@@ -18,40 +16,24 @@
 
 #include "tests/lib/replay_harness.h"
 #include "tests/lib/replay_workload.h"
+#include "tests/lib/rsync_receivers.h"
 #include "tests/lib/test_servers.h"
 
 namespace ferry {
 namespace {
 
+using testing::kReceivers;
+using testing::Receiver;
+using testing::ReceiverBinary;
+using testing::ReceiverName;
 using testing::ReplayHarness;
-
-struct Receiver {
-  const char* version;  // the file rsync-VERSION in FERRY_RSYNC_RECEIVERS
-  int protocol;         // what it speaks to a 3.5 client
-  bool delete_missing_args;
-  bool nanosecond_mtimes;
-};
-
-constexpr Receiver kReceivers[] = {
-    {"3.0.9", 30, false, false},        {"3.1.3", 31, true, true}, {"3.2.3", 31, true, true},
-    {"3.2.7-deb12u6", 32, false, true}, {"3.4.1", 32, true, true}, {"3.5.0", 32, true, true},
-};
 
 enum class Transport { kLocal, kDaemon, kSsh };
 
 class RsyncCompatTest : public ::testing::TestWithParam<std::tuple<Receiver, Transport>> {
  protected:
   // The receiver's binary; skips the test when it is not there.
-  std::string Binary() {
-    const Receiver& r = std::get<0>(GetParam());
-    if (std::string(r.version) == "3.5.0") return "/usr/bin/rsync";
-    const char* dir = std::getenv("FERRY_RSYNC_RECEIVERS");
-    const std::string path = std::string(dir ? dir : "") + "/rsync-" + r.version;
-    if (!dir || access(path.c_str(), X_OK) != 0) {
-      skip_ = "no " + path + ": run tools/rsync-receivers.sh DIR with FERRY_RSYNC_RECEIVERS=DIR";
-    }
-    return path;
-  }
+  std::string Binary() { return ReceiverBinary(std::get<0>(GetParam()), &skip_); }
 
   // What the lane's probe must have found.
   void ExpectProbed(const Lane& lane) {
@@ -130,8 +112,7 @@ TEST_P(RsyncCompatTest, ARenamedDirectoryIsNotSentAgain) {
 }
 
 std::string Name(const ::testing::TestParamInfo<RsyncCompatTest::ParamType>& info) {
-  std::string v = std::get<0>(info.param).version;
-  for (char& c : v) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  const std::string v = ReceiverName(std::get<0>(info.param));
   const char* transport[] = {"local", "daemon", "ssh"};
   return std::string(transport[static_cast<int>(std::get<1>(info.param))]) + "_" + v;
 }

@@ -8,6 +8,8 @@
 #                                 [--stall S] [--workdir DIR] [--keep]
 #   FERRYD=/path/to/ferryd   use this binary instead of cloning this repo and building it
 #   FERRY_SRC=DIR            where to clone and build (default /var/tmp/ferry-bench-src)
+  RSYNCD=/path/to/rsync    the rsync daemon target's rsync (default /usr/bin/rsync), e.g. an
+                           old receiver from tools/rsync-receivers.sh
 #
 # Per run (syncer x target x workload x run): a fresh source and target; the workload's pre-part
 # is created in the source and copied to the target with /usr/bin/rsync -a (cp -al: see workloads.sh); the syncer starts,
@@ -176,7 +178,7 @@ gid = root
   secrets file = $WORKDIR/rsyncd/secrets
 EOF
   PORT=$("${TOOL[@]}" freeport)
-  /usr/bin/rsync --daemon --no-detach --config="$WORKDIR/rsyncd/rsyncd.conf" \
+  "${RSYNCD:-/usr/bin/rsync}" --daemon --no-detach --config="$WORKDIR/rsyncd/rsyncd.conf" \
     --address=127.0.0.1 --port="$PORT" >"$WORKDIR/logs/rsyncd.out" 2>&1 &
   RSYNCD_PID=$!
   "${TOOL[@]}" waitport "$PORT" 10 || { echo "run.sh: rsync daemon did not start" >&2; exit 1; }
@@ -192,6 +194,7 @@ machine_info() {
   echo "/var/tmp: $(df -hT /var/tmp | awk 'NR==2 {print $2 " on " $1 ", " $3 " size, " $5 " free"}')"
   echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rsync: $(/usr/bin/rsync --version | head -1)"
+  echo "rsync daemon target: $("${RSYNCD:-/usr/bin/rsync}" --version | head -1)"
   echo "lsyncd: $(lsyncd --version 2>&1 | head -1) (Debian $(dpkg-query -W -f='${Version}' lsyncd 2>/dev/null))"
   echo "inotifywait: $(inotifywait --help 2>&1 | head -1) (Debian inotify-tools $(dpkg-query -W -f='${Version}' inotify-tools 2>/dev/null))"
   [[ -n ${FERRYD:-} ]] && echo "ferryd: $("$FERRYD" --version) at $FERRY_COMMIT ($FERRYD)"

@@ -176,8 +176,8 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   // makes it either way). Each path once.
   EXPECT_EQ(runs[1].kind, Transfer::Kind::kTree);
   EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"new/place", "old/dir"}));
-  EXPECT_TRUE(HasArg(BuildTransfers(plan, Settings("rsync://u@h/m/sub/"))[0],
-                     "--copy-dest=/sub/old/dir"));
+  EXPECT_TRUE(
+      HasArg(BuildTransfers(plan, Settings("rsync://u@h/m/sub/"))[0], "--copy-dest=/sub/old/dir"));
   // Over ssh, relative to the destination directory DEST/new/place/.
   EXPECT_TRUE(HasArg(BuildTransfers(plan, Settings("u@h:/d"))[0], "--copy-dest=../../old/dir"));
   // Local targets rename in place instead (the lane does it).
@@ -284,6 +284,17 @@ TEST(TransferTest, FilterRulesIncludeParentsOnceAndThePathWithAllBelowIt) {
             (std::vector<std::string>{"/a/", "/a/b/", "/a/b/c", "/a/b/c/***", "/a/b/d",
                                       "/a/b/d/***", "/top", "/top/***"}));
   EXPECT_EQ(FilterRules({"x"}), std::string("/x\0/x/***\0", 10));
+}
+
+TEST(TransferTest, FilterRulesTakeADirectoryWholeBeyondSixtyFourNames) {
+  std::vector<std::string> paths = {"top"};
+  for (size_t i = 0; i <= kMaxRulesPerDirectory; ++i) paths.push_back("a/b/f" + std::to_string(i));
+  paths.push_back("a/c");
+  EXPECT_EQ(Rules(paths), (std::vector<std::string>{"/top", "/top/***", "/a/", "/a/b/", "/a/b/***",
+                                                    "/a/c", "/a/c/***"}));
+  paths.pop_back();
+  paths.resize(kMaxRulesPerDirectory + 1);  // "top" and 64 names: one rule each
+  EXPECT_EQ(Rules(paths).size(), 2 + 2 + 2 * kMaxRulesPerDirectory);
 }
 
 TEST(TransferTest, FilterRulesMatchEveryByteOfAHostileNameAsItself) {

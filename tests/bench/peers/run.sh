@@ -8,8 +8,8 @@
 #                                 [--stall S] [--workdir DIR] [--keep]
 #   FERRYD=/path/to/ferryd   use this binary instead of cloning this repo and building it
 #   FERRY_SRC=DIR            where to clone and build (default /var/tmp/ferry-bench-src)
-  RSYNCD=/path/to/rsync    the rsync daemon target's rsync (default /usr/bin/rsync), e.g. an
-                           old receiver from tools/rsync-receivers.sh
+#   RSYNCD=/path/to/rsync    the rsync daemon target's rsync (default /usr/bin/rsync), e.g. an
+#                            old receiver from tools/rsync-receivers.sh
 #
 # Per run (syncer x target x workload x run): a fresh source and target; the workload's pre-part
 # is created in the source and copied to the target with /usr/bin/rsync -a (cp -al: see workloads.sh); the syncer starts,

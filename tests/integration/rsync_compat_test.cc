@@ -68,6 +68,7 @@ class RsyncCompatTest : public ::testing::TestWithParam<std::tuple<Receiver, Tra
         dir = h.Scratch("module");
         daemon_ = std::make_unique<testing::RsyncDaemon>(h.Scratch("rsyncd"), dir);
         daemon_->set_program(binary);
+        daemon_->set_chroot(geteuid() == 0);  // as rsyncd runs on a backup server
         if (!daemon_->Start()) ADD_FAILURE() << binary << " --daemon did not start";
         t.url = *ParseTargetUrl(daemon_->url());
         t.password_file = daemon_->PasswordFile("s3cret");

@@ -111,10 +111,11 @@ bool RsyncDaemon::Start() {
   // A group name, not "*" (all of the user's groups): rsync before 3.2 has no "*".
   const std::string group = getgrgid(getegid()) ? getgrgid(getegid())->gr_name : "root";
   WriteFile(workdir_ + "/rsyncd.conf",
-            "use chroot = false\n"
-            "transfer logging = true\n"
-            "log format = %o %f %l\n"
-            "log file = " +
+            std::string("use chroot = ") + (chroot_ ? "true" : "false") +
+                "\n"
+                "transfer logging = true\n"
+                "log format = %o %f %l\n"
+                "log file = " +
                 workdir_ +
                 "/rsyncd-transfers.log\n"
                 "pid file = " +

@@ -33,6 +33,9 @@ class RsyncDaemon {
   bool running() const { return pid_ > 0; }
   // The rsync that serves (default: rsync in PATH); set before Start().
   void set_program(std::string program) { program_ = std::move(program); }
+  // `use chroot = yes`, rsyncd's own default, which needs root; set before
+  // Start(). Off by default so that the tests run as any user.
+  void set_chroot(bool chroot) { chroot_ = chroot; }
   int port() const { return port_; }
   // rsync://ferry@127.0.0.1:PORT/data
   std::string url() const;
@@ -42,6 +45,7 @@ class RsyncDaemon {
  private:
   std::string workdir_, module_dir_, password_;
   std::string program_ = "rsync";
+  bool chroot_ = false;
   int port_ = 0;
   pid_t pid_ = -1;
 };

@@ -253,6 +253,7 @@ void Ferryd::WatchLoop(Destination* d) {
       Status s = d->watcher->Process(records);
       if (s.ok() && d->retry.exchange(false)) s = d->watcher->Retry();
       if (s.ok()) s = d->watcher->Tick();
+      if (s.ok()) s = d->watcher->Settle([d] { return d->reader->CaughtUp(); });
       if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
       // A Tick can journal too: the rescan after the journal failed, say.
       if (!records.empty() || journal_->LastSeq() != head) {

@@ -176,6 +176,8 @@ json Ferryd::StatusJson() {
                   {"state", WatchStateName(w.state)},
                   {"overflows", w.overflows},
                   {"unwatched_dirs", w.unwatched_dirs},
+                  {"unsettled", w.unsettled},
+                  {"settled", w.settled},
                   {"message", w.message}});
   }
   j["destinations"] = std::move(ds);

@@ -1,6 +1,7 @@
 #include "daemon/inotify_reader.h"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -40,6 +41,15 @@ Status InotifyReader::error() const {
   return error_;
 }
 
+bool InotifyReader::CaughtUp() const {
+  // The fd first: a record read before this check was read while idle_ was
+  // false, and is queued before idle_ is set again.
+  int unread = 0;
+  if (ioctl(fd_, FIONREAD, &unread) != 0 || unread != 0) return false;
+  std::lock_guard lock(mu_);
+  return idle_ && queue_.empty();
+}
+
 std::vector<InotifyRecord> InotifyReader::Take(int timeout_ms) {
   std::unique_lock lock(mu_);
   ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
@@ -66,8 +76,14 @@ void InotifyReader::Run() {
       std::unique_lock lock(mu_);
       drained_.wait(lock, [&] { return stopping_ || queue_.size() < max_queued_; });
       if (stopping_) return;
+      idle_ = true;
     }
-    if (poll(fds, 2, -1) < 0) {
+    const int polled = poll(fds, 2, -1);
+    {
+      std::lock_guard lock(mu_);
+      idle_ = false;
+    }
+    if (polled < 0) {
       if (errno == EINTR) continue;
       std::lock_guard lock(mu_);
       error_ = ErrnoStatus(errno, "poll inotify fd");

@@ -33,6 +33,13 @@ class InotifyReader {
   // (possibly none). Called by the processing thread.
   std::vector<InotifyRecord> Take(int timeout_ms);
 
+  // Whether every record the kernel had queued when this was called has been
+  // taken by Take(): nothing unread on the fd, nothing read and not yet
+  // queued, nothing queued. Called by the processing thread, between the
+  // Take() and the next, it means that every record made before the call
+  // has been processed.
+  bool CaughtUp() const;
+
   // The read or parse error that stopped the thread, if any.
   Status error() const;
   uint64_t records_read() const { return records_read_.load(); }
@@ -50,6 +57,7 @@ class InotifyReader {
   std::vector<InotifyRecord> queue_;
   Status error_;
   bool stopping_ = false;
+  bool idle_ = false;  // in poll(2): nothing read and not yet queued
   std::atomic<uint64_t> records_read_{0};
 };
 

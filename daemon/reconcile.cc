@@ -87,6 +87,7 @@ class Reconciler {
                               .destination = o_.destination,
                               .path = w.path,
                               .state = w.state});
+    if (o_.on_put) o_.on_put(w.path, w.state);
   }
 
   void Added(const WalkEntry& w) {

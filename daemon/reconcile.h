@@ -57,6 +57,8 @@ struct ReconcileOptions {
   std::function<void(const std::string& dir)> before_listing;
   std::function<void(const std::string& dir, const Status& why)> on_error;
   std::function<void(const std::string& dir)> on_vanished;
+  // Told of each catalog row written (the watcher's racy rows, racy_entries.h).
+  std::function<void(const std::string& path, const FileState& state)> on_put;
   // Empty: the whole tree. Otherwise only what is below these directories
   // (any order; one below another counts once): no full_sync, and neither
   // the root's entry nor their own is touched (their parents' watches

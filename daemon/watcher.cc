@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "daemon/file_stat.h"
+#include "daemon/racy_entries.h"
 #include "journal/escape.h"
 
 namespace ferry {
@@ -79,6 +80,67 @@ void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileSt
                             .destination = options_.destination,
                             .path = path,
                             .state = state});
+  racy_.Recorded(path, state, clock_->MonotonicNanos());
+}
+
+void Watcher::PublishCounts() {
+  std::lock_guard lock(status_mu_);
+  status_.unsettled = racy_.size();
+  status_.watches = table_.size();  // else as of the last state change
+}
+
+Status Watcher::Settle(const std::function<bool()>& caught_up) {
+  // With the journal failing, the reconcile after its recovery puts them again.
+  if (journal_failed_ || racy_.size() == 0) return Status::Ok();
+  const int64_t now = clock_->MonotonicNanos();
+  // Enough for a few tens of milliseconds; the rest at the next call.
+  std::vector<RacyEntries::Check> due = racy_.Due(now, /*max=*/10'000);
+  if (due.empty()) return Status::Ok();
+  constexpr int64_t kUnreadDelayNs = 50'000'000;
+  auto again = [&](std::vector<RacyEntries::Check>& checks) {
+    for (RacyEntries::Check& c : checks) racy_.Again(std::move(c), now + kUnreadDelayNs);
+    PublishCounts();
+    return Status::Ok();
+  };
+  if (!caught_up()) return again(due);  // busy: no use statting now
+  std::vector<RacyEntries::Check> ready;
+  std::vector<FileState> states;
+  for (RacyEntries::Check& c : due) {
+    auto state = StatPath(Abs(c.path), clock_->WallNanos());
+    if (!state) continue;  // gone: its record deletes the row
+    FileState recorded = c.recorded;
+    recorded.seen_ns = state->seen_ns;
+    if (recorded != *state) continue;  // changed: its record puts the row again
+    if (IsRacy(*state) ||
+        (S_ISREG(state->mode) && !NotOpenForWriting(Abs(c.path)))) {  // clocks apart, or writing
+      racy_.Later(std::move(c), now);
+      continue;
+    }
+    ready.push_back(std::move(c));
+    states.push_back(*state);
+  }
+  // A write closed before those stats, in the same tick, has its record in
+  // the queue still: it re-records the row, and the row waits for its tick.
+  if (!caught_up()) return again(ready);
+  AppendBatch batch;
+  for (size_t i = 0; i < ready.size(); ++i) {
+    // The row must still be what was recorded: a batch the journal refused
+    // (or that a reconcile wrote since) leaves another row.
+    auto row = journal_->GetCatalogEntry(options_.destination, ready[i].path);
+    if (!row || !row->has_value() || **row != ready[i].recorded) continue;
+    batch.catalog.push_back({.op = CatalogChange::Op::kPut,
+                             .destination = options_.destination,
+                             .path = ready[i].path,
+                             .state = states[i]});
+  }
+  const size_t settled = batch.catalog.size();
+  Status s = Commit(&batch);
+  if (s.ok() && !journal_failed_) {
+    std::lock_guard lock(status_mu_);
+    status_.settled += settled;
+  }
+  PublishCounts();
+  return s;
 }
 
 Status Watcher::Commit(AppendBatch* batch) {
@@ -182,6 +244,7 @@ Status Watcher::Process(const std::vector<InotifyRecord>& records) {
     HandleRecord(r, &batch);
   }
   FERRY_RETURN_IF_ERROR(Commit(&batch));
+  PublishCounts();
   if (!deferred_.ok()) return std::exchange(deferred_, Status::Ok());
   if (overflowed_) {
     overflowed_ = false;
@@ -295,6 +358,7 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
   pending_catalog_.Remove(move.path);
   pending_catalog_.Remove(path);  // what it replaced
   if (known) pending_catalog_.Put(path);
+  racy_.Rename(move.path, path);
   if (Selected(kSelectMove)) {
     AddEvent(batch, EventKind::kMove, path, is_dir, move.path);
   } else {  // moves not journaled as such: a delete and a create
@@ -306,7 +370,13 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
   // table no directory to rename. Take the new name as created, so it is
   // watched and cataloged; otherwise its removal while ferryd is stopped
   // goes unnoticed at the next start (found by the SIGKILL scenario).
-  if (!known || unlisted) HandleCreate(path, is_dir, /*moved_in=*/true, batch);
+  if (!known || unlisted) {
+    HandleCreate(path, is_dir, /*moved_in=*/true, batch);
+  } else if (!is_dir) {
+    // A rename changes the file's ctime: the moved row would count as
+    // changed at the next start, and the file be sent again.
+    if (auto state = StatPath(Abs(path), clock_->WallNanos())) PutState(batch, path, *state);
+  }
 }
 
 void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
@@ -330,6 +400,7 @@ void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
 void Watcher::Gone(const std::string& path, bool is_dir, AppendBatch* batch) {
   if (is_dir) ForgetUnlisted(path);
   pending_catalog_.Remove(path);
+  racy_.Forget(path);
   batch->catalog.push_back(
       {.op = CatalogChange::Op::kDelete, .destination = options_.destination, .path = path});
   if (Selected(kSelectDelete)) AddEvent(batch, EventKind::kDelete, path, is_dir);
@@ -378,6 +449,7 @@ int64_t Watcher::NextTickNs() const {
   int64_t next = unwatched_.empty() ? INT64_MAX : next_unwatched_rescan_ns_;
   if (journal_failed_) next = std::min(next, next_journal_retry_ns_);
   for (const auto& [cookie, move] : pending_) next = std::min(next, move.deadline_ns);
+  if (!journal_failed_) next = std::min(next, racy_.NextDueNs());
   return next;
 }
 

@@ -33,12 +33,17 @@
 //    meanwhile: the catalog is written in the same atomic write as the
 //    events, so it holds exactly what was journaled. Nothing is lost.
 // On Start() it reconciles the tree with the catalog (reconcile.h).
+// A row cataloged within a timestamp tick of its file's mtime is racy: the
+// next start would take it as changed and send the file again. Settle()
+// makes such rows trustworthy once their tick has passed (racy_entries.h),
+// so that a restart after live writes sends nothing.
 //
 // Threading: all methods but status() run on one processing thread.
 // Everything blocks on disk I/O and on the journal.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +55,7 @@
 #include "base/status.h"
 #include "daemon/inotify_parse.h"
 #include "daemon/pending_catalog.h"
+#include "daemon/racy_entries.h"
 #include "daemon/reconcile.h"
 #include "daemon/watch_options.h"
 #include "daemon/watch_table.h"
@@ -78,6 +84,8 @@ struct WatcherStatus {
   size_t watches = 0;
   uint64_t overflows = 0;
   uint64_t unwatched_dirs = 0;  // directories that need a watch and have none
+  uint64_t unsettled = 0;       // racy catalog rows still waiting for Settle()
+  uint64_t settled = 0;         // rows Settle() rewrote: its catalog writes
   std::string message;          // what is wrong and how to fix it; empty when fine
 };
 
@@ -101,7 +109,13 @@ class Watcher {
   // Tries again to watch what the watch limit left unwatched, and to write
   // to a journal that refused writes (SIGHUP).
   Status Retry();
-  // When Tick() next has work, in the clock's monotonic time.
+  // Rewrites the racy catalog rows whose tick has passed and that nothing
+  // changed since, with a new seen time, so that the next start trusts them.
+  // `caught_up` says whether every inotify record made before the call has
+  // been processed (InotifyReader::CaughtUp): a write in the same tick after
+  // the row's stat left the stat as it was, and only its record tells.
+  Status Settle(const std::function<bool()>& caught_up);
+  // When Tick() or Settle() next has work, in the clock's monotonic time.
   int64_t NextTickNs() const;
 
   WatcherStatus status() const;  // thread-safe
@@ -176,6 +190,8 @@ class Watcher {
   void AddEvent(AppendBatch* batch, EventKind kind, const std::string& path, bool is_dir,
                 std::string old_path = {});
   void PutState(AppendBatch* batch, const std::string& path, const FileState& state);
+  // The status's watches and unsettled rows, after a Process() or Settle().
+  void PublishCounts();
   bool Selected(uint32_t bit) const { return (options_.events & bit) != 0; }
   std::string Abs(const std::string& rel) const;
   Status Commit(AppendBatch* batch);
@@ -191,6 +207,7 @@ class Watcher {
   std::vector<std::string> unlisted_;        // journaled directories a walk could not list
   uint64_t processes_ = 0;                   // Process() calls so far
   PendingCatalog pending_catalog_;           // what the batch being built does to the catalog
+  RacyEntries racy_;                         // racy rows, waiting for Settle()
   Status deferred_;                          // a commit error met inside a record
   int64_t next_unwatched_rescan_ns_ = 0;
   bool overflowed_ = false;

@@ -192,6 +192,10 @@ Result<ReconcileStats> Watcher::ReconcileWatching(bool journal_events,
                               .events = options_.events,
                               .before_listing = [this](const std::string& d) { AddWatch(d); },
                               .on_vanished = [this](const std::string& d) { Vanished(d); },
+                              .on_put =
+                                  [this](const std::string& path, const FileState& state) {
+                                    racy_.Recorded(path, state, clock_->MonotonicNanos());
+                                  },
                               .subtrees = subtrees});
 }
 

@@ -73,19 +73,24 @@ std::string MetricsText(const nlohmann::json& s) {
   w.Sample("ferry_journal_budget_bytes", "", field(j, "budget"));
 
   const nlohmann::json& ds = field(s, "destinations");
-  w.Family("ferry_destination_watches", "gauge", "inotify watches of a destination");
-  for (const auto& d : ds)
-    w.Sample("ferry_destination_watches", Label("destination", d["name"]), field(d, "watches"));
-  w.Family("ferry_destination_overflows_total", "counter",
-           "inotify queue overflows (each means a rescan)");
-  for (const auto& d : ds)
-    w.Sample("ferry_destination_overflows_total", Label("destination", d["name"]),
-             field(d, "overflows"));
-  w.Family("ferry_destination_unwatched_dirs", "gauge",
-           "directories the watch limit left unwatched");
-  for (const auto& d : ds)
-    w.Sample("ferry_destination_unwatched_dirs", Label("destination", d["name"]),
-             field(d, "unwatched_dirs"));
+  auto per_destination = [&](const char* name, const char* type, const char* help,
+                             const char* key) {
+    w.Family(name, type, help);
+    for (const auto& d : ds) w.Sample(name, Label("destination", d["name"]), field(d, key));
+  };
+  per_destination("ferry_destination_watches", "gauge", "inotify watches of a destination",
+                  "watches");
+  per_destination("ferry_destination_overflows_total", "counter",
+                  "inotify queue overflows (each means a rescan)", "overflows");
+  per_destination("ferry_destination_unwatched_dirs", "gauge",
+                  "directories the watch limit left unwatched", "unwatched_dirs");
+  per_destination("ferry_destination_unsettled_rows", "gauge",
+                  "catalog rows written within a timestamp tick of their mtime, not yet "
+                  "re-checked (a start now would send these files again)",
+                  "unsettled");
+  per_destination("ferry_destination_settled_rows_total", "counter",
+                  "racy catalog rows re-checked and written again once their tick had passed",
+                  "settled");
   w.Family("ferry_destination_state", "gauge", "1 for the destination's watch state");
   for (const auto& d : ds) {
     for (const char* state : kWatchStates) {

@@ -6,10 +6,13 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,13 +33,27 @@ class WatchHarness {
     journal_ = OpenJournalOrDie(tmp_.Sub("journal"));
     dest_ = *journal_->DestinationId("d");
   }
-  ~WatchHarness() { Stop(); }
+  ~WatchHarness() {
+    Stop();
+    if (mounted_) umount2(src_.c_str(), MNT_DETACH);
+  }
+
+  // Mounts a fresh filesystem of `type` (tmpfs, ramfs) on the source
+  // directory, before Start(); needs root. The reason if it cannot.
+  std::string MountSource(const std::string& type) {
+    if (mount("none", src_.c_str(), type.c_str(), 0, nullptr) != 0) {
+      return "mount -t " + type + " " + src_ + ": " + std::strerror(errno) + " (needs root)";
+    }
+    mounted_ = true;
+    return {};
+  }
 
   const std::string& src() const { return src_; }
   std::string Path(const std::string& rel) const { return src_ + "/" + rel; }
   std::string Outside(const std::string& name) const { return tmp_.Sub(name); }
   Journal& journal() { return *journal_; }
   Watcher& watcher() { return *watcher_; }
+  InotifyReader& reader() { return *reader_; }
   uint32_t dest() const { return dest_; }
   // The clock the watcher gets at Start() (the system clock by default).
   void UseClock(Clock* clock) { clock_ = clock; }
@@ -72,6 +89,8 @@ class WatchHarness {
     Status s = watcher_->Process(records);
     EXPECT_TRUE(s.ok()) << s.ToString();
     s = watcher_->Tick();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    s = watcher_->Settle([this] { return reader_->CaughtUp(); });
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
 
@@ -119,6 +138,7 @@ class WatchHarness {
   Clock* clock_ = SystemClock::Default();
   std::unique_ptr<Watcher> watcher_;
   std::unique_ptr<InotifyReader> reader_;
+  bool mounted_ = false;
 };
 
 // Whether `events` holds an event of `kind` for `path`.

@@ -25,13 +25,26 @@ int64_t WindowNs(const FileState& s) {
 }  // namespace
 
 void RacyEntries::Hold(const std::string& path, Entry entry) {
+  if (auto it = entries_.find(path); it != entries_.end()) Erase(it);
   queue_.emplace(entry.due_ns, path);
-  entries_[path] = entry;
+  entries_.emplace(path, entry);
+}
+
+std::map<std::string, RacyEntries::Entry>::iterator RacyEntries::Erase(
+    std::map<std::string, Entry>::iterator it) {
+  auto [first, last] = queue_.equal_range(it->second.due_ns);
+  for (auto q = first; q != last; ++q) {
+    if (q->second == it->first) {
+      queue_.erase(q);
+      break;
+    }
+  }
+  return entries_.erase(it);
 }
 
 void RacyEntries::Recorded(const std::string& path, const FileState& state, int64_t now_ns) {
   if (S_ISDIR(state.mode) || !IsRacy(state)) {
-    entries_.erase(path);
+    if (auto it = entries_.find(path); it != entries_.end()) Erase(it);
     return;
   }
   if (entries_.size() >= max_entries_ && !entries_.contains(path)) {
@@ -44,23 +57,23 @@ void RacyEntries::Recorded(const std::string& path, const FileState& state, int6
 }
 
 void RacyEntries::Forget(const std::string& path) {
-  entries_.erase(path);
+  if (auto it = entries_.find(path); it != entries_.end()) Erase(it);
   const std::string prefix = path.empty() ? "" : path + "/";
   auto it = entries_.lower_bound(prefix);
-  while (it != entries_.end() && it->first.starts_with(prefix)) it = entries_.erase(it);
+  while (it != entries_.end() && it->first.starts_with(prefix)) it = Erase(it);
 }
 
 void RacyEntries::Rename(const std::string& from, const std::string& to) {
   std::vector<std::pair<std::string, Entry>> moved;
   if (auto it = entries_.find(from); it != entries_.end()) {
     moved.emplace_back(to, it->second);
-    entries_.erase(it);
+    Erase(it);
   }
   const std::string prefix = from + "/";
   for (auto it = entries_.lower_bound(prefix);
        it != entries_.end() && it->first.starts_with(prefix);) {
     moved.emplace_back(to + it->first.substr(from.size()), it->second);
-    it = entries_.erase(it);
+    it = Erase(it);
   }
   Forget(to);  // what the rename replaced
   for (auto& [path, entry] : moved) Hold(path, entry);
@@ -71,7 +84,7 @@ std::vector<RacyEntries::Check> RacyEntries::Due(int64_t now_ns, size_t max) {
   while (!queue_.empty() && queue_.begin()->first <= now_ns && due.size() < max) {
     auto item = queue_.extract(queue_.begin());
     auto it = entries_.find(item.mapped());
-    if (it == entries_.end() || it->second.due_ns != item.key()) continue;  // stale
+    if (it == entries_.end()) continue;  // cannot happen: Erase() keeps the two in step
     due.push_back(
         {.path = it->first, .recorded = it->second.recorded, .backoff_ns = it->second.backoff_ns});
     entries_.erase(it);
@@ -92,7 +105,6 @@ void RacyEntries::Again(Check check, int64_t due_ns) {
 }
 
 int64_t RacyEntries::NextDueNs() const {
-  // Stale items only bring a wake-up early.
   return queue_.empty() ? INT64_MAX : queue_.begin()->first;
 }
 

@@ -80,10 +80,12 @@ class RacyEntries {
     int64_t backoff_ns = 0;
   };
   void Hold(const std::string& path, Entry entry);
+  // Erases the entry and its queue item, so a wake-up is never for nothing.
+  std::map<std::string, Entry>::iterator Erase(std::map<std::string, Entry>::iterator it);
 
   size_t max_entries_;
   std::map<std::string, Entry> entries_;  // by path: a directory's rows are one range
-  // By due time; an item whose entry is gone or has another due time is stale.
+  // By due time: one item for each entry.
   std::multimap<int64_t, std::string> queue_;
   uint64_t dropped_ = 0;
 };

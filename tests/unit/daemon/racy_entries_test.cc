@@ -88,6 +88,22 @@ TEST(RacyEntriesTest, ForgetTakesADirectoryWhole) {
   EXPECT_EQ(Paths(racy.Due(100 * kMs)), (std::vector<std::string>{"d2", "e"}));
 }
 
+// A forgotten, replaced or renamed row leaves no wake-up behind: with
+// nothing held, nothing is due, so the watch loop may sleep.
+TEST(RacyEntriesTest, NothingHeldMeansNoWakeUp) {
+  RacyEntries racy;
+  EXPECT_EQ(racy.NextDueNs(), INT64_MAX);
+  racy.Recorded("a", Row(1 * kMs), 0);
+  racy.Recorded("a", Row(2 * kMs), 0);
+  racy.Recorded("d/b", Row(1 * kMs), 0);
+  racy.Rename("d", "n");
+  EXPECT_LT(racy.NextDueNs(), INT64_MAX);
+  racy.Forget("a");
+  racy.Recorded("n/b", Row(5'000 * kMs), 0);  // no longer racy
+  EXPECT_EQ(racy.size(), 0u);
+  EXPECT_EQ(racy.NextDueNs(), INT64_MAX);
+}
+
 TEST(RacyEntriesTest, RenameMovesADirectorysRowsAndDropsWhatItReplaced) {
   RacyEntries racy;
   for (const char* p : {"d/a", "d/b/c", "dx", "n/old"}) racy.Recorded(p, Row(1 * kMs), 0);

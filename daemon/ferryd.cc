@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <thread>
 
+#include "base/failpoint.h"
 #include "replay/spawn.h"
 
 namespace ferry {
@@ -246,29 +249,129 @@ size_t Ferryd::targets() const {
 }
 
 void Ferryd::WatchLoop(Destination* d) {
-  try {
-    while (!stop_ && !d->stop) {
-      auto records = d->reader->Take(100);
-      const uint64_t head = journal_->LastSeq();
-      Status s = d->watcher->Process(records);
-      if (s.ok() && d->retry.exchange(false)) s = d->watcher->Retry();
-      if (s.ok()) s = d->watcher->Tick();
-      if (s.ok()) s = d->watcher->Settle([d] { return d->reader->CaughtUp(); });
-      if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
-      // A Tick can journal too: the rescan after the journal failed, say.
-      if (!records.empty() || journal_->LastSeq() != head) {
-        std::lock_guard lock(d->lanes_mu);
-        for (Lane* lane : d->lanes) lane->Notify();
+  while (!stop_ && !d->stop) {
+    std::string failed;
+    try {
+      if (Status err = d->reader->error(); !err.ok()) {
+        failed = "the inotify reader stopped: " + err.message();
+      } else {
+        WatchTurn(d);
       }
+    } catch (const std::exception& e) {
+      failed = std::string("the watch loop failed: ") + e.what();
     }
-    // Journal what the reader had already read; the rest is found by the
-    // reconcile at the next start.
-    d->reader->Stop();
+    if (!failed.empty()) RecoverWatch(d, failed);
+  }
+  // Journal what the reader had already read; the rest is found by the
+  // reconcile at the next start.
+  d->reader->Stop();
+  try {
     Status s = d->watcher->Process(d->reader->Take(0));
     if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
   } catch (const std::exception& e) {
-    spdlog::critical("destination {}: {}; stopping", d->config.name, e.what());
-    Stop();
+    spdlog::error("destination {}: at shutdown: {}; the next start's reconcile finds what was "
+                  "not journaled", d->config.name, e.what());
+  }
+}
+
+void Ferryd::WatchTurn(Destination* d) {
+  if (FailpointHit("watch-loop-throw")) throw std::runtime_error("failpoint watch-loop-throw");
+  auto records = d->reader->Take(100);
+  const uint64_t head = journal_->LastSeq();
+  Status s = d->watcher->Process(records);
+  if (s.ok() && d->retry.exchange(false)) s = d->watcher->Retry();
+  if (s.ok()) s = d->watcher->Tick();
+  if (s.ok()) s = d->watcher->Settle([d] { return d->reader->CaughtUp(); });
+  if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
+  // A Tick can journal too: the rescan after the journal failed, say.
+  if (!records.empty() || journal_->LastSeq() != head) {
+    std::lock_guard lock(d->lanes_mu);
+    for (Lane* lane : d->lanes) lane->Notify();
+  }
+}
+
+namespace {
+
+// Sleeps `how_long`, waking early when `stopping()`.
+template <typename F>
+void SleepUnless(std::chrono::seconds how_long, F stopping) {
+  for (auto until = std::chrono::steady_clock::now() + how_long;
+       !stopping() && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+constexpr std::chrono::seconds kMaxRecoveryBackoff{60};
+
+}  // namespace
+
+void Ferryd::NoteWatchFailure(Destination* d, const std::string& what, bool count) {
+  std::lock_guard lock(d->failure_mu);
+  if (count) ++d->failures;
+  d->last_failure = what;
+  d->last_failure_ns = SystemClock::Default()->WallNanos();
+}
+
+void Ferryd::RecoverWatch(Destination* d, const std::string& why) {
+  const auto stopping = [this, d] { return stop_ || d->stop; };
+  // Failing again within a minute of the last recovery: wait first, doubling,
+  // so that a fault that persists costs a rescan a minute, not a busy loop.
+  const auto now = std::chrono::steady_clock::now();
+  if (d->recovered_at.time_since_epoch().count() != 0 &&
+      now - d->recovered_at < kMaxRecoveryBackoff) {
+    d->recovery_backoff = std::clamp(d->recovery_backoff * 2, std::chrono::seconds(1),
+                                     kMaxRecoveryBackoff);
+  } else {
+    d->recovery_backoff = std::chrono::seconds(0);
+  }
+  auto backoff = std::max(d->recovery_backoff, std::chrono::seconds(1));
+  for (int attempt = 1; !stopping(); ++attempt) {
+    if (attempt == 1) NoteWatchFailure(d, why, /*count=*/true);
+    if (attempt == 1 && d->recovery_backoff.count() > 0) {
+      spdlog::error("destination {}: {}; failed again {} s after the last rebuild: rebuilding its "
+                    "watches and rescanning the tree in {} s",
+                    d->config.name, why,
+                    std::chrono::duration_cast<std::chrono::seconds>(now - d->recovered_at).count(),
+                    d->recovery_backoff.count());
+      d->watcher->RecordsStopped(why + "; rebuilt in " +
+                                 std::to_string(d->recovery_backoff.count()) + " s");
+      SleepUnless(d->recovery_backoff, stopping);
+      if (stopping()) return;
+    } else if (attempt == 1) {
+      spdlog::error("destination {}: {}; rebuilding its watches and rescanning the tree",
+                    d->config.name, why);
+    }
+    std::string failed;
+    try {
+      d->reader->Stop();
+      // What was read before it stopped; the rescan covers what was lost.
+      (void)d->watcher->Process(d->reader->Take(0));
+      auto stats = d->watcher->Rebuild();
+      if (stats) {
+        d->reader = std::make_unique<InotifyReader>(d->watcher->fd());
+        Status started = d->reader->Start();
+        if (started.ok()) {
+          spdlog::info(
+              "destination {}: watching again after a rescan: {} new, {} changed, {} gone",
+              d->config.name, stats->created, stats->modified + stats->attrib, stats->deleted);
+          d->recovered_at = std::chrono::steady_clock::now();
+          std::lock_guard lock(d->lanes_mu);
+          for (Lane* lane : d->lanes) lane->Notify();
+          return;
+        }
+        failed = started.ToString();
+      } else {
+        failed = stats.error().ToString();
+      }
+    } catch (const std::exception& e) {
+      failed = e.what();
+    }
+    const std::string again = why + "; the rebuild failed: " + failed + "; trying again in " +
+                              std::to_string(backoff.count()) + " s";
+    NoteWatchFailure(d, again, /*count=*/false);
+    spdlog::error("destination {}: {}", d->config.name, again);
+    SleepUnless(backoff, stopping);
+    backoff = std::min(backoff * 2, kMaxRecoveryBackoff);
   }
 }
 

@@ -84,6 +84,16 @@ class Ferryd {
     std::atomic<bool> stop{false};   // this destination alone (reload removed it)
     std::atomic<bool> retry{false};  // set by Retry(), taken by the watch loop
     std::chrono::steady_clock::time_point next_full_sync;
+    // The watch thread's failures (its reader's errors, exceptions), each
+    // logged and followed by a rebuild of the watches and a rescan.
+    mutable std::mutex failure_mu;
+    uint64_t failures = 0;
+    std::string last_failure;     // why, and what was done
+    int64_t last_failure_ns = 0;  // wall time
+    // Watch thread only: when it last watched again after a failure, and the
+    // wait before the next rebuild if it fails again soon (each a full rescan).
+    std::chrono::steady_clock::time_point recovered_at;
+    std::chrono::seconds recovery_backoff{0};
   };
   struct Target {
     TargetConfig config;
@@ -100,6 +110,14 @@ class Ferryd {
   Destination* FindDestination(const std::string& name);
   Target* FindTarget(const std::string& name);
   void WatchLoop(Destination* d);
+  // One turn of it: records, retries, ticks, settling.
+  void WatchTurn(Destination* d);
+  // The watch thread failed (`why`): logs it, shows it in status, stops the
+  // reader, rebuilds the watches and rescans (Watcher::Rebuild), and starts
+  // a new reader; tried again with backoff until it works or ferryd stops.
+  void RecoverWatch(Destination* d, const std::string& why);
+  // Shows `what` as the destination's last failure (and counts one).
+  void NoteWatchFailure(Destination* d, const std::string& what, bool count);
   LaneOptions LaneFor(const TargetConfig& t, const Destination& d) const;
   // Reload() without the retry (ferryd_reload.cc).
   Result<nlohmann::json> ReloadConfig();

@@ -170,6 +170,15 @@ json Ferryd::StatusJson() {
   json ds = json::array();
   for (auto& d : destinations_) {
     const WatcherStatus w = d->watcher->status();
+    json failure = nullptr;
+    uint64_t failures = 0;
+    {
+      std::lock_guard lock(d->failure_mu);
+      failures = d->failures;
+      if (failures > 0) {
+        failure = {{"error", d->last_failure}, {"time", d->last_failure_ns / 1'000'000'000}};
+      }
+    }
     ds.push_back({{"name", d->config.name},
                   {"source", d->config.source},
                   {"watches", w.watches},
@@ -178,6 +187,8 @@ json Ferryd::StatusJson() {
                   {"unwatched_dirs", w.unwatched_dirs},
                   {"unsettled", w.unsettled},
                   {"settled", w.settled},
+                  {"failures", failures},
+                  {"last_failure", std::move(failure)},
                   {"message", w.message}});
   }
   j["destinations"] = std::move(ds);

@@ -1,12 +1,14 @@
 #include "daemon/inotify_reader.h"
 
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+
+#include "base/failpoint.h"
 
 namespace ferry {
 
@@ -90,7 +92,7 @@ void InotifyReader::Run() {
       return;
     }
     if (fds[1].revents != 0) return;
-    ssize_t n = read(fd_, buffer, buffer_size);
+    ssize_t n = FailpointHit("inotify-read") ? (errno = EIO, -1) : read(fd_, buffer, buffer_size);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
       std::lock_guard lock(mu_);

@@ -32,17 +32,49 @@ std::string_view WatchStateName(WatchState state) {
   return "unknown";
 }
 
+namespace {
+
+Result<int> NewInotifyFd() {
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd >= 0) return fd;
+  Status s = ErrnoStatus(errno, "inotify_init1");
+  if (errno == EMFILE) {
+    s = s.WithContext("too many inotify instances: raise fs.inotify.max_user_instances");
+  }
+  return s;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Watcher>> Watcher::Create(WatcherOptions options, Journal* journal,
                                                  Clock* clock) {
-  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd < 0) {
-    Status s = ErrnoStatus(errno, "inotify_init1");
-    if (errno == EMFILE) {
-      s = s.WithContext("too many inotify instances: raise fs.inotify.max_user_instances");
-    }
-    return s;
+  auto fd = NewInotifyFd();
+  if (!fd) return fd.error();
+  return std::unique_ptr<Watcher>(new Watcher(std::move(options), journal, clock, *fd));
+}
+
+Result<ReconcileStats> Watcher::Rebuild() {
+  auto fd = NewInotifyFd();
+  if (!fd) {
+    SetState(WatchState::kFailed, fd.error().message() + "; retried");
+    return fd.error();
   }
-  return std::unique_ptr<Watcher>(new Watcher(std::move(options), journal, clock, fd));
+  close(fd_);  // its watches go with it
+  fd_ = *fd;
+  table_ = WatchTable{};
+  pending_.clear();  // their pairs may be lost: the reconcile covers them
+  // The journal's recovery watches and reconciles the whole tree anyway.
+  if (journal_failed_) return ReconcileStats{};
+  SetState(WatchState::kRescanning, "rescanning: the inotify records stopped");
+  auto stats = WatchAndReconcile(/*journal_events=*/true);
+  if (!stats) {
+    if (JournalRefused(stats.error())) return ReconcileStats{};  // its recovery rescans
+    SetState(WatchState::kFailed, "rescan: " + stats.error().message() + "; retried");
+    return stats.error().WithContext("destination " + options_.name);
+  }
+  next_unwatched_rescan_ns_ = clock_->MonotonicNanos() + options_.unwatched_rescan_interval_ns;
+  ReportUnwatched();
+  return stats;
 }
 
 Watcher::Watcher(WatcherOptions options, Journal* journal, Clock* clock, int fd)

@@ -101,6 +101,13 @@ class Watcher {
   // Watches the whole tree and journals what changed since the catalog was
   // written (a full_sync when the catalog is empty).
   Result<ReconcileStats> Start();
+  // Starts over after the records stopped (the reader failed: some may be
+  // lost): a new inotify instance, every directory watched again, and the
+  // tree compared with the catalog, journaling what changed. fd() changes;
+  // the caller reads the new one. Needs no reader running.
+  Result<ReconcileStats> Rebuild();
+  // Says in status that the records stopped (`why`) until Rebuild() runs.
+  void RecordsStopped(std::string why) { SetState(WatchState::kFailed, std::move(why)); }
   // Journals what `records` say, in one Append.
   Status Process(const std::vector<InotifyRecord>& records);
   // Expires unpaired moves and runs the watch-limit and journal retries that

@@ -91,6 +91,10 @@ std::string MetricsText(const nlohmann::json& s) {
   per_destination("ferry_destination_settled_rows_total", "counter",
                   "racy catalog rows re-checked and written again once their tick had passed",
                   "settled");
+  per_destination("ferry_destination_failures_total", "counter",
+                  "times the watch thread failed (its inotify reader, an exception) and "
+                  "rebuilt its watches with a rescan",
+                  "failures");
   w.Family("ferry_destination_state", "gauge", "1 for the destination's watch state");
   for (const auto& d : ds) {
     for (const char* state : kWatchStates) {

@@ -132,6 +132,12 @@ void PrintTable(const json& s) {
               << "\n";
     if (!d.value("message", "").empty())
       std::cout << "  ! " << d["message"].get<std::string>() << "\n";
+    if (d.value("failures", 0) > 0 && d["last_failure"].is_object()) {
+      const json& f = d["last_failure"];
+      std::cout << "  watch failures: " << d["failures"].dump() << ", the last at "
+                << Ago(f.value("time", json())) << ": "
+                << EscapePath(f.value("error", std::string())) << "\n";
+    }
   }
   std::cout << "\n"
             << Cell("TARGET", 14) << Cell("STATE", 12) << Cell("CURSOR", 10) << Cell("LAG", 9)

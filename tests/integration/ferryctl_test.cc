@@ -28,6 +28,7 @@ namespace {
 
 using nlohmann::json;
 using testing::FerrydTest;
+using testing::ReadFile;
 using Clock = std::chrono::steady_clock;
 
 struct Ran {
@@ -39,12 +40,6 @@ std::ostream& operator<<(std::ostream& os, const Ran& r) {
   return os << "exit " << r.code << "\n--- stdout:\n" << r.out << "--- stderr:\n" << r.err;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Runs `FERRYCTL --config TMP/ferry.conf ARGS...` (no shell) to its end, with
 // stdout and stderr captured to files under `tmp`; killed after 60 s.
@@ -91,16 +86,7 @@ Ran Ferryctl(const testing::TempDir& tmp, const std::vector<std::string>& args) 
   return r;
 }
 
-// Polls `cond` with a deadline (another process does the work).
-template <typename F>
-bool Eventually(F cond, int seconds = 30) {
-  const auto deadline = Clock::now() + std::chrono::seconds(seconds);
-  while (Clock::now() < deadline) {
-    if (cond()) return true;
-    usleep(20'000);  // polling another process's progress, with a deadline
-  }
-  return cond();
-}
+using testing::Eventually;
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -24,6 +24,7 @@ namespace ferry {
 namespace {
 
 using testing::TempDir;
+using testing::ReadFile;
 
 constexpr int kExConfig = 78;
 
@@ -272,12 +273,6 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class FerrydConfigTest : public ::testing::Test {
  protected:

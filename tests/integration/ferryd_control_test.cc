@@ -25,16 +25,8 @@ json Target(const json& status, const std::string& name) {
   return json();
 }
 
-// Polls `cond` with a deadline (another process does the work).
-template <typename F>
-bool Eventually(F cond, int seconds = 30) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    usleep(20'000);
-  }
-  return cond();
-}
+using testing::Eventually;
+using testing::HttpGet;
 
 TEST_F(FerrydTest, StatusShowsEveryTargetAtTheHead) {
   Write("a", "1");
@@ -63,25 +55,6 @@ TEST_F(FerrydTest, StatusShowsEveryTargetAtTheHead) {
   EXPECT_NE(Control({{"verb", "pause"}, {"target", "nope"}})["error"].get<std::string>().find(
                 "configured: mirror, backup"),
             std::string::npos);
-}
-
-// GET `path` from 127.0.0.1:port; the whole response, headers included.
-std::string HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-      char buf[65536];
-      for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, n);
-    }
-  }
-  close(fd);
-  return response;
 }
 
 TEST_F(FerrydTest, ServesPrometheusMetricsWhenAsked) {

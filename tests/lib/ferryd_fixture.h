@@ -24,6 +24,17 @@
 
 namespace ferry::testing {
 
+// Polls `cond` with a deadline (another process does the work).
+template <typename F>
+bool Eventually(F cond, int seconds = 30) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    usleep(20'000);  // polling another process's progress, with a deadline
+  }
+  return cond();
+}
+
 class FerrydTest : public ::testing::Test {
  protected:
   FerrydTest() : daemon_(tmp_.Sub("rsyncd"), tmp_.Sub("module")) {
@@ -81,12 +92,7 @@ class FerrydTest : public ::testing::Test {
     if (!r) return {{"ok", false}, {"error", r.error().ToString()}};
     return *r;
   }
-  std::string Log() const {
-    std::ifstream log(tmp_.Sub("ferryd.log"));
-    std::stringstream text;
-    text << log.rdbuf();
-    return text.str();
-  }
+  std::string Log() const { return ReadFile(tmp_.Sub("ferryd.log")); }
 
   // Sends `sig` and returns the exit status.
   int StopFerryd(int sig) {

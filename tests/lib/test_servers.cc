@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 extern char** environ;
 
@@ -30,13 +31,6 @@ bool CanConnect(int port) {
   bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
   return ok;
-}
-
-int RunToEnd(const std::vector<std::string>& argv, const std::string& log) {
-  pid_t pid = StartProcess(argv, log);
-  int status = 0;
-  if (pid <= 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace
@@ -68,6 +62,13 @@ pid_t StartProcess(const std::vector<std::string>& argv, const std::string& log)
   return pid;
 }
 
+int RunToEnd(const std::vector<std::string>& argv, const std::string& log) {
+  pid_t pid = StartProcess(argv, log);
+  int status = 0;
+  if (pid <= 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void StopProcess(pid_t pid) {
   if (pid <= 0) return;
   kill(pid, SIGTERM);
@@ -89,9 +90,34 @@ bool WaitForPort(int port, int timeout_ms) {
   return false;
 }
 
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buf[65536];
+      for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, n);
+    }
+  }
+  close(fd);
+  return response;
+}
+
 void WriteFile(const std::string& path, const std::string& content, int mode) {
   std::ofstream(path, std::ios::trunc) << content;
   chmod(path.c_str(), static_cast<mode_t>(mode));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 RsyncDaemon::RsyncDaemon(std::string workdir, std::string module_dir, std::string password)

@@ -14,12 +14,20 @@ namespace ferry::testing {
 int FreePort();
 // Starts `argv` (no shell) with stdout and stderr appended to `log`; returns the pid.
 pid_t StartProcess(const std::vector<std::string>& argv, const std::string& log);
+// Runs `argv` (no shell) to its end, output appended to `log`; its exit
+// status, or -1 when it could not start or did not exit.
+int RunToEnd(const std::vector<std::string>& argv, const std::string& log);
 // SIGTERM, then SIGKILL after 5 s; reaps it.
 void StopProcess(pid_t pid);
 // Whether 127.0.0.1:port accepts connections within `timeout_ms`.
 bool WaitForPort(int port, int timeout_ms);
+// GET `path` from 127.0.0.1:port over HTTP/1.0: the whole response, headers
+// included; empty when it cannot connect.
+std::string HttpGet(int port, const std::string& path);
 // Writes `content` to `path` with `mode`.
 void WriteFile(const std::string& path, const std::string& content, int mode);
+// The whole content of `path`, bytes as they are; empty when unreadable.
+std::string ReadFile(const std::string& path);
 
 class RsyncDaemon {
  public:

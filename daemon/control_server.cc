@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <thread>
 #include <vector>
 
 namespace ferry {
@@ -162,8 +164,11 @@ void ControlServer::Run() {
     std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
     for (const auto& [fd, buffer] : clients) fds.push_back({fd, POLLIN, 0});
     if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
-      spdlog::error("control socket: poll: {}", strerror(errno));
-      return;
+      // ENOMEM, the only error left: wait and serve again rather than leave
+      // ferryctl without an answer for the rest of ferryd's life.
+      spdlog::error("control socket: poll: {}; serving again in 1 s", strerror(errno));
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
     }
     if (fds[1].revents & POLLIN) {
       int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);

@@ -1,6 +1,7 @@
 #include "daemon/metrics_server.h"
 
 #include <civetweb.h>
+#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <mutex>
@@ -49,7 +50,14 @@ int MetricsServer::Handle(::mg_connection* conn, void* self) {
     mg_send_http_error(conn, 405, "only GET");
     return 405;
   }
-  const std::string body = MetricsText(static_cast<MetricsServer*>(self)->status_());
+  std::string body;
+  try {
+    body = MetricsText(static_cast<MetricsServer*>(self)->status_());
+  } catch (const std::exception& e) {  // civetweb's thread must not unwind: answer, log, go on
+    spdlog::error("/metrics: cannot build the metrics: {}", e.what());
+    mg_send_http_error(conn, 500, "cannot build the metrics: %s", e.what());
+    return 500;
+  }
   mg_send_http_ok(conn, "text/plain; version=0.0.4; charset=utf-8",
                   static_cast<long long>(body.size()));
   mg_write(conn, body.data(), body.size());

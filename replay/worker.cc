@@ -9,7 +9,12 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
+#include "base/failpoint.h"
 #include "replay/spawn.h"
 
 namespace ferry {
@@ -286,11 +291,30 @@ void UringWorker::RunTimers(int64_t now) {
 }
 
 void UringWorker::Run() {
+  try {
+    Loop();
+  } catch (const std::exception& e) {
+    // The lanes' callbacks and children are this thread's state: nothing can
+    // take them over. The journal and the cursors can, so a restart is the
+    // recovery; it sends again what was in flight, as after a kill -9.
+    spdlog::critical("replay worker failed: {}; ferryd exits with status 70 so that its service "
+                     "manager restarts it (systemd: Restart=on-failure); every pending change "
+                     "stays in the journal",
+                     e.what());
+    spdlog::default_logger()->flush();
+    std::_Exit(70);
+  }
+}
+
+void UringWorker::Loop() {
   while (!stop_ || !children_.empty()) {
     std::vector<std::function<void()>> posted;
     {
       std::lock_guard lock(posted_mu_);
       posted.swap(posted_);
+    }
+    if (!posted.empty() && FailpointHit("replay-worker-throw")) {
+      throw std::runtime_error("failpoint replay-worker-throw");
     }
     for (auto& fn : posted) fn();
     int64_t now = clock_->MonotonicNanos();

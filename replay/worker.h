@@ -45,7 +45,8 @@ class UringWorker final : public Executor {
   struct Child;
   enum Op : uint8_t { kWrite, kReadOut, kReadErr, kExit, kWake, kCancel };
 
-  void Run();
+  void Run();   // Loop(); an exception in it ends ferryd (status 70), logged
+  void Loop();
   void Submit();
   void Complete(io_uring_cqe* cqe);
   void ArmRead(Child* c, Op op);

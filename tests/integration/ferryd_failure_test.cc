@@ -4,6 +4,7 @@
 // watches and a rescan, so what changed meanwhile arrives and what changes
 // afterwards is watched again.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <string>
 
@@ -122,6 +123,31 @@ TEST_F(FerrydFailureTest, RepeatedFailuresAreEachCountedAndStopIsClean) {
   EXPECT_NE(Log().find("rescanning the tree in 2 s"), std::string::npos) << Log();
   const int status = StopFerryd(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << Log();
+}
+
+// The replay worker's thread holds the lanes' callbacks and children, which
+// nothing else can take over: an exception there ends ferryd with status 70
+// and a critical line saying so, for the service manager to restart it. The
+// journal keeps what was pending, and the restart delivers it.
+TEST_F(FerrydFailureTest, ReplayWorkerExceptionEndsFerrydWith70AndTheRestartDelivers) {
+  Write("before", "pending when the worker fails");
+  ASSERT_TRUE(daemon_.Start());
+  WriteConfig();
+  const pid_t pid = testing::StartProcess(
+      {"/usr/bin/env", "FERRY_FAILPOINTS=replay-worker-throw=1", FERRYD, "--config",
+       tmp_.Sub("ferry.conf")},
+      tmp_.Sub("ferryd.log"));
+  ASSERT_GT(pid, 0);
+  int status = 0;
+  ASSERT_TRUE(Eventually([&] { return waitpid(pid, &status, WNOHANG) == pid; })) << Log();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 70) << status << Log();
+  EXPECT_NE(Log().find("replay worker failed: failpoint replay-worker-throw; ferryd exits with "
+                       "status 70"),
+            std::string::npos)
+      << Log();
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
+  Write("after", "a");
+  ASSERT_TRUE(Converged());
 }
 
 }  // namespace

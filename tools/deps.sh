@@ -9,7 +9,7 @@ PACKAGES="
   librocksdb-dev liburing-dev libboost-program-options-dev libspdlog-dev
   libre2-dev libsystemd-dev nlohmann-json3-dev libpugixml-dev libcivetweb-dev go-md2man
   libgtest-dev libgmock-dev libbenchmark-dev
-  rsync openssh-server openssh-client
+  rsync openssh-server openssh-client jq python3
   autoconf automake make perl gcc
 "
 

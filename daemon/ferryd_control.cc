@@ -135,14 +135,14 @@ json Ferryd::TargetJson(const Target& t, uint64_t head) {
             {"destination", t.config.destination},
             {"url", t.config.url.url},
             {"kind", TargetKindName(t.config.url.kind)},
-            {"state", LaneStateName(ls.state)},
+            {"state", StateName(ls.state)},
             {"transfers_ok", ls.transfers_ok},
             {"transfers_failed", ls.transfers_failed},
             {"failures_in_a_row", ls.failures_in_a_row},
             {"events_per_s", ls.events_per_s}};
   j.update(TargetJournalJson(journal_.get(), t.config.name, t.destination->id, head,
                              SystemClock::Default()->WallNanos()));
-  if (j["expired"] && ls.state != LaneState::kFullSync) j["state"] = "expired";
+  if (j["expired"] && ls.state != TargetState::kFullSync) j["state"] = StateName(TargetState::kExpired);
   if (!ls.last_error.empty()) j["last_error"] = ls.last_error;
   if (!ls.receiver.empty()) j["rsync"] = ls.receiver;
   const int64_t mono = SystemClock::Default()->MonotonicNanos();
@@ -182,7 +182,7 @@ json Ferryd::StatusJson() {
     ds.push_back({{"name", d->config.name},
                   {"source", d->config.source},
                   {"watches", w.watches},
-                  {"state", WatchStateName(w.state)},
+                  {"state", StateName(w.state)},
                   {"overflows", w.overflows},
                   {"unwatched_dirs", w.unwatched_dirs},
                   {"unsettled", w.unsettled},

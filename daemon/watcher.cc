@@ -14,24 +14,6 @@
 
 namespace ferry {
 
-std::string_view WatchStateName(WatchState state) {
-  switch (state) {
-    case WatchState::kStarting:
-      return "starting";
-    case WatchState::kWatching:
-      return "watching";
-    case WatchState::kRescanning:
-      return "rescanning";
-    case WatchState::kWatchLimit:
-      return "watch-limit";
-    case WatchState::kJournalError:
-      return "journal-error";
-    case WatchState::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
 namespace {
 
 Result<int> NewInotifyFd() {
@@ -56,7 +38,7 @@ Result<std::unique_ptr<Watcher>> Watcher::Create(WatcherOptions options, Journal
 Result<ReconcileStats> Watcher::Rebuild() {
   auto fd = NewInotifyFd();
   if (!fd) {
-    SetState(WatchState::kFailed, fd.error().message() + "; retried");
+    SetState(DestinationState::kFailed, fd.error().message() + "; retried");
     return fd.error();
   }
   close(fd_);  // its watches go with it
@@ -65,11 +47,11 @@ Result<ReconcileStats> Watcher::Rebuild() {
   pending_.clear();  // their pairs may be lost: the reconcile covers them
   // The journal's recovery watches and reconciles the whole tree anyway.
   if (journal_failed_) return ReconcileStats{};
-  SetState(WatchState::kRescanning, "rescanning: the inotify records stopped");
+  SetState(DestinationState::kRescanning, "rescanning: the inotify records stopped");
   auto stats = WatchAndReconcile(/*journal_events=*/true);
   if (!stats) {
     if (JournalRefused(stats.error())) return ReconcileStats{};  // its recovery rescans
-    SetState(WatchState::kFailed, "rescan: " + stats.error().message() + "; retried");
+    SetState(DestinationState::kFailed, "rescan: " + stats.error().message() + "; retried");
     return stats.error().WithContext("destination " + options_.name);
   }
   next_unwatched_rescan_ns_ = clock_->MonotonicNanos() + options_.unwatched_rescan_interval_ns;
@@ -215,7 +197,7 @@ void Watcher::EnterJournalError(const Status& refused) {
     journal_failed_since_ns_ = now;
     spdlog::error("destination {}: {}", options_.name, message);
   }
-  SetState(WatchState::kJournalError, std::move(message));
+  SetState(DestinationState::kJournalError, std::move(message));
 }
 
 Status Watcher::RecoverJournal(bool force) {
@@ -224,17 +206,17 @@ Status Watcher::RecoverJournal(bool force) {
   next_journal_retry_ns_ = now + options_.journal_retry_interval_ns;
   Status s = journal_->Recover();
   if (!s.ok()) {
-    SetState(WatchState::kJournalError, JournalErrorMessage(s));
+    SetState(DestinationState::kJournalError, JournalErrorMessage(s));
     return Status::Ok();
   }
   journal_failed_ = false;
-  SetState(WatchState::kRescanning, "journaling the changes made while the journal was failing");
+  SetState(DestinationState::kRescanning, "journaling the changes made while the journal was failing");
   auto stats = WatchAndReconcile(/*journal_events=*/true);
   if (!stats) {
     if (JournalRefused(stats.error())) return Status::Ok();  // failing again: retried
     // Another error: the reconcile is still owed, and tried again.
     journal_failed_ = true;
-    SetState(WatchState::kJournalError,
+    SetState(DestinationState::kJournalError,
              "rescan after the journal failure: " + stats.error().message() + "; retried");
     return stats.error().WithContext("destination " + options_.name);
   }
@@ -250,12 +232,12 @@ Status Watcher::RecoverJournal(bool force) {
 }
 
 Result<ReconcileStats> Watcher::Start() {
-  SetState(WatchState::kStarting, "");
+  SetState(DestinationState::kStarting, "");
   struct stat st;
   if (stat(options_.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     Status s = Status::NotFound("source " + options_.root + " of destination " + options_.name +
                                 " is not a directory");
-    SetState(WatchState::kFailed, s.message());
+    SetState(DestinationState::kFailed, s.message());
     return s;
   }
   auto stats = WatchAndReconcile(/*journal_events=*/true);
@@ -306,7 +288,7 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
   }
   if (r.name.empty()) {
     if (dir->empty() && (r.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
-      SetState(WatchState::kFailed, "source directory " + options_.root +
+      SetState(DestinationState::kFailed, "source directory " + options_.root +
                                         " was removed or moved away; restore it and send SIGHUP");
       spdlog::error("destination {}: {}", options_.name, status().message);
     }

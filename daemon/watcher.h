@@ -61,6 +61,7 @@
 #include "daemon/watch_table.h"
 #include "journal/filter.h"
 #include "journal/journal.h"
+#include "journal/states.h"
 
 namespace ferry {
 
@@ -75,12 +76,8 @@ struct WatcherOptions {
   int64_t journal_retry_interval_ns = 1'000'000'000;
 };
 
-enum class WatchState { kStarting, kWatching, kRescanning, kWatchLimit, kJournalError, kFailed };
-// "watching", "watch-limit", "journal-error", ...
-std::string_view WatchStateName(WatchState state);
-
 struct WatcherStatus {
-  WatchState state = WatchState::kStarting;
+  DestinationState state = DestinationState::kStarting;
   size_t watches = 0;
   uint64_t overflows = 0;
   uint64_t unwatched_dirs = 0;  // directories that need a watch and have none
@@ -107,7 +104,7 @@ class Watcher {
   // the caller reads the new one. Needs no reader running.
   Result<ReconcileStats> Rebuild();
   // Says in status that the records stopped (`why`) until Rebuild() runs.
-  void RecordsStopped(std::string why) { SetState(WatchState::kFailed, std::move(why)); }
+  void RecordsStopped(std::string why) { SetState(DestinationState::kFailed, std::move(why)); }
   // Journals what `records` say, in one Append.
   Status Process(const std::vector<InotifyRecord>& records);
   // Expires unpaired moves and runs the watch-limit and journal retries that
@@ -183,7 +180,7 @@ class Watcher {
   // Sets the watching or watch-limit state from what is unwatched, and
   // logs (the watch limit only if `log_limit`).
   void ReportUnwatched(bool log_limit = true);
-  void SetState(WatchState state, std::string message);
+  void SetState(DestinationState state, std::string message);
 
   // --- records (watcher.cc) ---
   void HandleRecord(const InotifyRecord& r, AppendBatch* batch);

@@ -30,7 +30,7 @@ uint64_t ReadProcNumber(const char* path) {
 
 }  // namespace
 
-void Watcher::SetState(WatchState state, std::string message) {
+void Watcher::SetState(DestinationState state, std::string message) {
   std::lock_guard lock(status_mu_);
   status_.state = state;
   status_.message = std::move(message);
@@ -64,7 +64,7 @@ void Watcher::AddWatch(const std::string& dir) {
 void Watcher::ReportUnwatched(bool log_limit) {
   if (journal_failed_) return;  // that state says more; RecoverJournal() reports after
   if (unwatched_.empty()) {
-    SetState(WatchState::kWatching, "");
+    SetState(DestinationState::kWatching, "");
     return;
   }
   const uint64_t limit = ReadProcNumber("/proc/sys/fs/inotify/max_user_watches");
@@ -79,7 +79,7 @@ void Watcher::ReportUnwatched(bool log_limit) {
       "SIGHUP; until then unwatched directories are rescanned every " +
       std::to_string(options_.unwatched_rescan_interval_ns / 1'000'000'000) + " s";
   if (log_limit) spdlog::error("destination {}: {}", options_.name, message);
-  SetState(WatchState::kWatchLimit, std::move(message));
+  SetState(DestinationState::kWatchLimit, std::move(message));
 }
 
 void Watcher::RemoveWatches(const std::string& dir) {
@@ -91,7 +91,7 @@ void Watcher::ForgetUnwatched(const std::string& dir) {
   if (std::erase_if(unwatched_, [&](const Unwatched& top) { return Within(top.dir, dir); }) == 0) {
     return;
   }
-  if (status().state != WatchState::kWatchLimit) return;  // another state says more
+  if (status().state != DestinationState::kWatchLimit) return;  // another state says more
   ReportUnwatched(/*log_limit=*/false);
   if (unwatched_.empty()) {
     spdlog::info("destination {}: every directory is watched again", options_.name);
@@ -165,7 +165,7 @@ Status Watcher::HandleOverflow() {
   // With the journal failing, the reconcile that follows its recovery
   // journals what the lost records said, and rebuilds the watches.
   if (journal_failed_) return Status::Ok();
-  SetState(WatchState::kRescanning, "rescanning after an inotify queue overflow");
+  SetState(DestinationState::kRescanning, "rescanning after an inotify queue overflow");
   AppendBatch batch;
   AddEvent(&batch, EventKind::kRescan, "", true);
   FERRY_RETURN_IF_ERROR(Commit(&batch));
@@ -204,7 +204,7 @@ Status Watcher::RetryUnwatched(bool force) {
   const int64_t now = clock_->MonotonicNanos();
   if (!force && now < next_unwatched_rescan_ns_) return Status::Ok();
   next_unwatched_rescan_ns_ = now + options_.unwatched_rescan_interval_ns;
-  const bool was_limited = status().state == WatchState::kWatchLimit;
+  const bool was_limited = status().state == DestinationState::kWatchLimit;
   std::vector<Unwatched> tops;
   tops.swap(unwatched_);
   std::vector<std::string> dirs;

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "journal/states.h"
+
 namespace ferry {
 namespace {
 
@@ -97,10 +99,10 @@ std::string MetricsText(const nlohmann::json& s) {
                   "failures");
   w.Family("ferry_destination_state", "gauge", "1 for the destination's watch state");
   for (const auto& d : ds) {
-    for (const char* state : kWatchStates) {
+    for (const StateInfo& state : kDestinationStates) {
       w.Sample("ferry_destination_state",
-               Label("destination", d["name"]) + "," + Label("state", state),
-               nlohmann::json(field(d, "state") == state));
+               Label("destination", d["name"]) + "," + Label("state", std::string(state.name)),
+               nlohmann::json(field(d, "state") == std::string(state.name)));
     }
   }
 
@@ -138,9 +140,10 @@ std::string MetricsText(const nlohmann::json& s) {
   }
   w.Family("ferry_target_state", "gauge", "1 for the target's state");
   for (const auto& t : ts) {
-    for (const char* state : kTargetStates) {
-      w.Sample("ferry_target_state", Label("target", t["name"]) + "," + Label("state", state),
-               nlohmann::json(field(t, "state") == state));
+    for (const StateInfo& state : kTargetStates) {
+      w.Sample("ferry_target_state",
+               Label("target", t["name"]) + "," + Label("state", std::string(state.name)),
+               nlohmann::json(field(t, "state") == std::string(state.name)));
     }
   }
   return w.str();

@@ -13,10 +13,5 @@ namespace ferry {
 
 std::string MetricsText(const nlohmann::json& status);
 
-// Every state a target can report, for one-hot state metrics and docs.
-inline constexpr const char* kTargetStates[] = {"starting", "ok",        "catching-up", "retrying",
-                                                "blocked",  "full-sync", "paused",      "expired"};
-inline constexpr const char* kWatchStates[] = {"starting", "watching", "rescanning", "watch-limit",
-                                               "failed"};
 
 }  // namespace ferry

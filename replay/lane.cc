@@ -40,26 +40,6 @@ Transfer::Kind KindForEvent(const Event& e) {
 
 }  // namespace
 
-std::string_view LaneStateName(LaneState state) {
-  switch (state) {
-    case LaneState::kStarting:
-      return "starting";
-    case LaneState::kOk:
-      return "ok";
-    case LaneState::kCatchingUp:
-      return "catching-up";
-    case LaneState::kRetrying:
-      return "retrying";
-    case LaneState::kBlocked:
-      return "blocked";
-    case LaneState::kFullSync:
-      return "full-sync";
-    case LaneState::kPaused:
-      return "paused";
-  }
-  return "unknown";
-}
-
 Lane::Lane(LaneOptions options, Journal* journal, Executor* executor)
     : options_(std::move(options)),
       journal_(journal),
@@ -70,7 +50,7 @@ Lane::Lane(LaneOptions options, Journal* journal, Executor* executor)
 LaneStatus Lane::status() const {
   std::lock_guard lock(mu_);
   LaneStatus s = status_;
-  if (paused_ && !stopping_) s.state = LaneState::kPaused;
+  if (paused_ && !stopping_) s.state = TargetState::kPaused;
   const int64_t since = executor_->clock()->MonotonicNanos() - 60'000'000'000;
   uint64_t events = 0;
   for (const auto& [at, n] : recent_) events += at >= since ? n : 0;
@@ -78,7 +58,7 @@ LaneStatus Lane::status() const {
   return s;
 }
 
-void Lane::SetState(LaneState state, std::string error) {
+void Lane::SetState(TargetState state, std::string error) {
   std::lock_guard lock(mu_);
   status_.state = state;
   if (!error.empty()) status_.last_error = std::move(error);
@@ -235,7 +215,7 @@ void Lane::Poll() {
   if (Status refused = journal_->write_status(); !refused.ok()) {
     // A batch sent now could not record its cursor and would go again: wait
     // until the journal takes writes (the watcher recovers it).
-    SetState(LaneState::kRetrying, "waiting for the journal: " + refused.message());
+    SetState(TargetState::kRetrying, "waiting for the journal: " + refused.message());
     return SchedulePoll(options_.retry_min_ns);
   }
   const std::string& name = options_.target.name;
@@ -269,7 +249,7 @@ void Lane::Poll() {
       Status s = journal_->AdvanceCursor(name, head, 0, 0);
       if (!s.ok()) Log(s);
     }
-    SetState(LaneState::kOk);
+    SetState(TargetState::kOk);
     SchedulePoll(options_.idle_poll_ns);
     return;
   }
@@ -295,8 +275,8 @@ void Lane::Poll() {
   }
   ApplyMoves(&plan);
   batch.waves = Waves(BuildTransfers(plan, options_.target));
-  SetState(head > batch.upto || batch.events.size() > 1000 ? LaneState::kCatchingUp
-           : status().state == LaneState::kStarting        ? LaneState::kOk
+  SetState(head > batch.upto || batch.events.size() > 1000 ? TargetState::kCatchingUp
+           : status().state == TargetState::kStarting        ? TargetState::kOk
                                                            : status().state);
   batch_ = std::move(batch);
   UpdateBusy();
@@ -411,7 +391,7 @@ void Lane::ApplyMoves(Plan* plan) {
 
 void Lane::StartFullSync(uint64_t head, const std::string& why) {
   spdlog::info("target {}: full sync ({})", options_.target.name, why);
-  SetState(LaneState::kFullSync);
+  SetState(TargetState::kFullSync);
   Batch batch;
   batch.full_sync = true;
   batch.upto = head;
@@ -650,7 +630,7 @@ void Lane::FinishBatch() {
     while (!recent_.empty() && recent_.front().first < now - 60'000'000'000) recent_.pop_front();
     status_.failures_in_a_row = 0;
     status_.next_attempt_ns = 0;
-    status_.state = journal_->LastSeq() > b.upto ? LaneState::kCatchingUp : LaneState::kOk;
+    status_.state = journal_->LastSeq() > b.upto ? TargetState::kCatchingUp : TargetState::kOk;
   }
   SchedulePoll(0);
 }
@@ -666,7 +646,7 @@ void Lane::Fail(Classified c, std::string message) {
     std::lock_guard lock(mu_);
     failures = ++status_.failures_in_a_row;
     status_.last_error = message;
-    status_.state = c.outcome == Outcome::kBlocked ? LaneState::kBlocked : LaneState::kRetrying;
+    status_.state = c.outcome == Outcome::kBlocked ? TargetState::kBlocked : TargetState::kRetrying;
   }
   Status s = journal_->RecordFailure(options_.target.name, message);
   if (!s.ok()) Log(s);

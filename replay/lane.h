@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "journal/journal.h"
+#include "journal/states.h"
 #include "replay/executor.h"
 #include "replay/exit_class.h"
 #include "replay/plan.h"
@@ -67,11 +68,8 @@ struct LaneOptions {
   uint64_t source_device = 0;
 };
 
-enum class LaneState { kStarting, kOk, kCatchingUp, kRetrying, kBlocked, kFullSync, kPaused };
-std::string_view LaneStateName(LaneState state);  // "ok", "catching-up", ...
-
 struct LaneStatus {
-  LaneState state = LaneState::kStarting;
+  TargetState state = TargetState::kStarting;
   std::string last_error;
   uint64_t transfers_ok = 0;
   uint64_t transfers_failed = 0;
@@ -172,7 +170,7 @@ class Lane {
   void UpdateBusy();
   Classified Classify(const ChildExit& exit) const;
   void Spawn(const Transfer& t, std::function<void(ChildExit)> done);
-  void SetState(LaneState state, std::string error = {});
+  void SetState(TargetState state, std::string error = {});
   void Log(const Status& s);
 
   LaneOptions options_;

@@ -11,6 +11,7 @@
 #include "base/units.h"
 #include "journal/escape.h"
 #include "journal/metrics.h"
+#include "journal/states.h"
 #include "journal/status_json.h"
 #include "tools/control_client.h"
 #include "tools/ctl.h"
@@ -47,7 +48,7 @@ Result<json> GetStatus(const Ctl& ctl) {
   }
   for (const auto& [name, id] : ids) {
     const CtlDestination* d = ctl.FindDestination(name);
-    ds.push_back({{"name", name}, {"source", d ? d->source : ""}, {"state", "stopped"}});
+    ds.push_back({{"name", name}, {"source", d ? d->source : ""}, {"state", StateName(DestinationState::kStopped)}});
   }
   s["destinations"] = ds;
   json ts = json::array();
@@ -61,9 +62,9 @@ Result<json> GetStatus(const Ctl& ctl) {
     const CtlTarget* t = ctl.FindTarget(name);
     json tj = {{"name", name}, {"destination", dest}, {"url", t ? t->url : ""}};
     tj.update(TargetJournalJson(j, name, cursor.destination, head, now));
-    tj["state"] = tj["expired"].get<bool>() ? "expired"
-                  : tj["lag_events"] == 0   ? "ok"
-                                            : "catching-up";
+    tj["state"] = StateName(tj["expired"].get<bool>() ? TargetState::kExpired
+                            : tj["lag_events"] == 0   ? TargetState::kOk
+                                                      : TargetState::kCatchingUp);
     ts.push_back(std::move(tj));
   }
   for (const CtlTarget& t : ctl.targets) {  // configured, never started: full sync at start
@@ -73,7 +74,7 @@ Result<json> GetStatus(const Ctl& ctl) {
       ts.push_back({{"name", t.name},
                     {"destination", t.destination},
                     {"url", t.url},
-                    {"state", "full-sync"},
+                    {"state", StateName(TargetState::kFullSync)},
                     {"cursor", 0},
                     {"lag_events", head},
                     {"lag_seconds", 0.0},
@@ -94,9 +95,21 @@ std::string Rate(const json& t) {
   return buf;
 }
 
+// "Target states:\n  ok            has every event\n..." for --help.
+template <size_t N>
+std::string StateHelp(const char* title, const std::array<StateInfo, N>& table) {
+  std::string out = std::string(title) + ":\n";
+  for (const StateInfo& s : table) {
+    out += "  " + std::string(s.name) + std::string(15 - s.name.size(), ' ') +
+           std::string(s.meaning) + "\n";
+  }
+  return out + "\n";
+}
+
 bool NeedsCare(const json& t) {
   const std::string state = t.value("state", "");
-  return state == "blocked" || state == "expired" || t.value("dead_letters", 0) > 0;
+  return state == StateName(TargetState::kBlocked) || state == StateName(TargetState::kExpired) ||
+         t.value("dead_letters", 0) > 0;
 }
 
 std::string Ago(const json& unix_s) {
@@ -173,8 +186,9 @@ int RunStatus(Ctl& ctl, const std::vector<std::string>& args) {
   po::options_description opts(
       "Usage: ferryctl status [-o short|json|json-pretty] [--wait-synced [--timeout T]]\n\n"
       "Each destination's watcher and each target's state, cursor, lag (events and\n"
-      "seconds since the oldest undelivered change), dead letters and last error.\n"
-      "Target states: ok, catching-up, retrying, blocked, paused, expired, full-sync.\n\n"
+      "seconds since the oldest undelivered change), dead letters and last error.\n\n" +
+      StateHelp("Destination states", kDestinationStates) +
+      StateHelp("Target states", kTargetStates) +
       "Exit status 0 when every target is ok or catching up; 1 when one is blocked,\n"
       "expired or has dead letters (so `ferryctl status >/dev/null` is a health check).\n\n"
       "Examples:\n"

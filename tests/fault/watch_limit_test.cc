@@ -100,7 +100,7 @@ TEST_F(WatchLimitTest, LimitIsLoudStillReplicatesAndRecoversOnRetry) {
   ASSERT_TRUE(WriteLimit(WatchesInUse() + 5));
   h.Start();
   WatcherStatus st = h.watcher().status();
-  EXPECT_EQ(st.state, WatchState::kWatchLimit);
+  EXPECT_EQ(st.state, DestinationState::kWatchLimit);
   EXPECT_NE(st.message.find("fs.inotify.max_user_watches"), std::string::npos) << st.message;
   EXPECT_GE(st.unwatched_dirs, 30u);
   EXPECT_LE(st.watches, 5u);
@@ -115,7 +115,7 @@ TEST_F(WatchLimitTest, LimitIsLoudStillReplicatesAndRecoversOnRetry) {
   EXPECT_TRUE(Has(ev, EventKind::kCreate, "d39/changed")) << WatchHarness::Dump(ev);
   EXPECT_FALSE(Has(ev, EventKind::kRescan, "d39")) << WatchHarness::Dump(ev);
   EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), "d39/changed")->has_value());
-  EXPECT_EQ(h.watcher().status().state, WatchState::kWatchLimit);
+  EXPECT_EQ(h.watcher().status().state, DestinationState::kWatchLimit);
 
   // The operator raises the limit and sends SIGHUP: everything is watched.
   ASSERT_TRUE(WriteLimit(saved_));
@@ -123,7 +123,7 @@ TEST_F(WatchLimitTest, LimitIsLoudStillReplicatesAndRecoversOnRetry) {
   h.Write("d38/changed", "y");
   ASSERT_TRUE(h.watcher().Retry().ok());
   st = h.watcher().status();
-  EXPECT_EQ(st.state, WatchState::kWatching) << st.message;
+  EXPECT_EQ(st.state, DestinationState::kWatching) << st.message;
   EXPECT_EQ(st.watches, 41u);
   EXPECT_EQ(st.unwatched_dirs, 0u);
   EXPECT_TRUE(Has(h.Events(before_retry), EventKind::kCreate, "d38/changed"));
@@ -157,7 +157,7 @@ TEST_F(WatchLimitTest, UnwatchedDirectoriesFollowRenamesAndAreForgottenWhenGone)
     ASSERT_FALSE(Watched(h, dir)) << dir;
   }
   WatcherStatus st = h.watcher().status();
-  ASSERT_EQ(st.state, WatchState::kWatchLimit);
+  ASSERT_EQ(st.state, DestinationState::kWatchLimit);
   ASSERT_EQ(st.unwatched_dirs, 9u);  // a/s1..s3, d0..d5
 
   const uint64_t base = h.journal().LastSeq();
@@ -176,7 +176,7 @@ TEST_F(WatchLimitTest, UnwatchedDirectoriesFollowRenamesAndAreForgottenWhenGone)
       },
       base));
   st = h.watcher().status();
-  EXPECT_EQ(st.state, WatchState::kWatchLimit);
+  EXPECT_EQ(st.state, DestinationState::kWatchLimit);
   EXPECT_EQ(st.unwatched_dirs, 6u) << st.message;  // b/s1..s3, d0-renamed, d3, d5
 
   const uint64_t before_retry = h.journal().LastSeq();
@@ -184,7 +184,7 @@ TEST_F(WatchLimitTest, UnwatchedDirectoriesFollowRenamesAndAreForgottenWhenGone)
   h.Write("d0-renamed/while-unwatched", "y");
   ASSERT_TRUE(h.watcher().Retry().ok());
   st = h.watcher().status();
-  EXPECT_EQ(st.state, WatchState::kWatching) << st.message;
+  EXPECT_EQ(st.state, DestinationState::kWatching) << st.message;
   EXPECT_EQ(st.unwatched_dirs, 0u);
   EXPECT_EQ(st.watches, 9u);  // the root, b, b/s0..s3, d0-renamed, d3, d5
   for (const char* dir : {"b/s1", "b/s2", "b/s3", "d0-renamed", "d3", "d5"}) {
@@ -215,14 +215,14 @@ TEST_F(WatchLimitTest, DeletingTheLastUnwatchedDirectoryEndsTheWatchLimit) {
   ASSERT_TRUE(WriteLimit(WatchesInUse() + 2));
   h.Start();
   ASSERT_TRUE(WriteLimit(saved_));
-  ASSERT_EQ(h.watcher().status().state, WatchState::kWatchLimit);
+  ASSERT_EQ(h.watcher().status().state, DestinationState::kWatchLimit);
   ASSERT_EQ(h.watcher().status().unwatched_dirs, 1u);
   ASSERT_FALSE(Watched(h, "y"));
   const uint64_t base = h.journal().LastSeq();
   std::filesystem::remove_all(h.Path("y"));
   ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kDelete, "y"); }, base));
   const WatcherStatus st = h.watcher().status();
-  EXPECT_EQ(st.state, WatchState::kWatching) << st.message;
+  EXPECT_EQ(st.state, DestinationState::kWatching) << st.message;
   EXPECT_EQ(st.unwatched_dirs, 0u);
   // No rescan is scheduled any more; once the racy rows settle, nothing is.
   ASSERT_TRUE(h.PumpUntil([&](auto&) { return h.watcher().status().unsettled == 0; }, base));
@@ -259,7 +259,7 @@ TEST_F(WatchLimitTest, RetryCatalogsWhatItJournals) {
   write_old("d8/f", "changed while unwatched");
   ASSERT_EQ(unlink(h.Path("d7/f").c_str()), 0);
   ASSERT_TRUE(h.watcher().Retry().ok());
-  EXPECT_EQ(h.watcher().status().state, WatchState::kWatchLimit);
+  EXPECT_EQ(h.watcher().status().state, DestinationState::kWatchLimit);
   EXPECT_EQ(h.watcher().status().unwatched_dirs, 10u);  // d1..d9, d9/sub
   auto ev = h.Events(base);
   EXPECT_TRUE(Has(ev, EventKind::kCreate, "d9/new")) << WatchHarness::Dump(ev);
@@ -289,7 +289,7 @@ TEST_F(WatchLimitTest, RetryCatalogsWhatItJournals) {
   EXPECT_TRUE(Has(ev, EventKind::kDelete, "d9/new")) << WatchHarness::Dump(ev);
   EXPECT_TRUE(Has(ev, EventKind::kDelete, "d9/sub")) << WatchHarness::Dump(ev);
   EXPECT_EQ(ev.size(), 2u) << WatchHarness::Dump(ev);
-  EXPECT_EQ(h.watcher().status().state, WatchState::kWatching);
+  EXPECT_EQ(h.watcher().status().state, DestinationState::kWatching);
 }
 
 }  // namespace

@@ -108,7 +108,7 @@ TEST(ReplayTest, WrongPasswordBlocksLosesNothingAndDeliversOnceFixed) {
   Lane& lane = h.AddLane(t);
   h.watch().Write("precious", "data");
   EXPECT_FALSE(h.Converge({module}, 3));
-  EXPECT_EQ(lane.status().state, LaneState::kBlocked);
+  EXPECT_EQ(lane.status().state, TargetState::kBlocked);
   EXPECT_NE(lane.status().last_error.find("auth failed"), std::string::npos)
       << lane.status().last_error;
   EXPECT_TRUE(h.journal().ListDeadLetters("backup")->empty());
@@ -131,11 +131,11 @@ TEST(ReplayTest, DaemonDownWhileTenThousandChangesAreJournaledThenFullCatchUp) {
   // The lane tries, fails and backs off (polled: on a loaded machine the
   // first try may take a while to come).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (lane.status().state != LaneState::kRetrying &&
+  while (lane.status().state != TargetState::kRetrying &&
          std::chrono::steady_clock::now() < deadline) {
     EXPECT_FALSE(h.Converge({module}, 1));  // also journals what the watcher saw
   }
-  EXPECT_EQ(lane.status().state, LaneState::kRetrying) << lane.status().last_error;
+  EXPECT_EQ(lane.status().state, TargetState::kRetrying) << lane.status().last_error;
   ASSERT_TRUE(daemon.Start());
   ASSERT_TRUE(h.Converge({module}, 120));
 }

@@ -31,7 +31,7 @@ TEST(WatcherTest, FirstStartJournalsOneFullSync) {
   ASSERT_EQ(events.size(), 1u) << WatchHarness::Dump(events);
   EXPECT_EQ(events[0].kind, EventKind::kFullSync);
   EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), "existing")->has_value());
-  EXPECT_EQ(h.watcher().status().state, WatchState::kWatching);
+  EXPECT_EQ(h.watcher().status().state, DestinationState::kWatching);
 }
 
 TEST(WatcherTest, FilesAndDirectoriesThroughTheirLife) {
@@ -278,7 +278,7 @@ TEST(WatcherTest, QueueOverflowJournalsARescanAndLosesNothing) {
   h.Write("after-overflow", "x");
   ASSERT_TRUE(
       h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kModify, "after-overflow"); }, after));
-  EXPECT_EQ(h.watcher().status().state, WatchState::kWatching);
+  EXPECT_EQ(h.watcher().status().state, DestinationState::kWatching);
 }
 
 }  // namespace

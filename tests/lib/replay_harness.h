@@ -76,7 +76,7 @@ class ReplayHarness {
     std::string states;
     for (auto& lane : lanes_) {
       auto c = journal().GetCursor(lane->name());
-      states += lane->name() + ": " + std::string(LaneStateName(lane->status().state)) +
+      states += lane->name() + ": " + std::string(StateName(lane->status().state)) +
                 " cursor " + (c && c->has_value() ? std::to_string((*c)->seq) : "none") +
                 " error '" + lane->status().last_error + "'; ";
     }

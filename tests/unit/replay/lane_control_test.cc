@@ -18,13 +18,13 @@ TEST_F(LaneTest, PausedLaneStartsNothingUntilResumed) {
   lane_->Pause();
   StartBatch({"a"});
   EXPECT_FALSE(exec_.has_child());
-  EXPECT_EQ(lane_->status().state, LaneState::kPaused);
+  EXPECT_EQ(lane_->status().state, TargetState::kPaused);
   lane_->Resume();
   exec_.RunDue();
   ASSERT_TRUE(exec_.has_child());
   exec_.Finish(0);
   EXPECT_EQ(Cursor(), 1u);
-  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+  EXPECT_EQ(lane_->status().state, TargetState::kOk);
 }
 
 TEST_F(LaneTest, PauseLetsTheRunningBatchFinishAndRecordIt) {
@@ -58,7 +58,7 @@ TEST_F(LaneTest, RewindEndsABackoff) {
   MakeSyncedLane();
   StartBatch({"a"});
   exec_.Finish(10, "rsync: connection unexpectedly closed\n");
-  ASSERT_EQ(lane_->status().state, LaneState::kRetrying);
+  ASSERT_EQ(lane_->status().state, TargetState::kRetrying);
   lane_->Rewind(1);
   exec_.RunDue();
   EXPECT_TRUE(exec_.has_child()) << "no waiting for the backoff";
@@ -89,12 +89,12 @@ TEST_F(LaneTest, ResyncRunsAFullSyncThenFollowsTheHead) {
   lane_->Resync();
   exec_.RunDue();
   ASSERT_TRUE(exec_.has_child());
-  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+  EXPECT_EQ(lane_->status().state, TargetState::kFullSync);
   SpawnRequest full = exec_.Finish(0);
   EXPECT_TRUE(HasArg(full, "--delete"));
   EXPECT_FALSE(HasArg(full, "--files-from=-"));
   EXPECT_EQ(Cursor(), 1u);
-  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+  EXPECT_EQ(lane_->status().state, TargetState::kOk);
 }
 
 // The dead letter of path "p", seq 7, as an isolated batch leaves it.

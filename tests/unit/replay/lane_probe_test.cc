@@ -70,7 +70,7 @@ TEST_F(LaneProbeTest, AnOldReceiverGetsFilterRuleDeletesAndNoNanosecondWindow) {
   EXPECT_EQ(del.input, std::string("/old\0/old/***\0", 14));
   EXPECT_FALSE(exec_.has_child());
   EXPECT_EQ(Cursor(), 1u);
-  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+  EXPECT_EQ(lane_->status().state, TargetState::kOk);
 }
 
 TEST_F(LaneProbeTest, ANewTargetsFullSyncWaitsForTheProbe) {
@@ -80,10 +80,10 @@ TEST_F(LaneProbeTest, ANewTargetsFullSyncWaitsForTheProbe) {
   exec_.Finish(0, "", kVersion35);
   AnswerAs309();
   ASSERT_TRUE(exec_.has_child());
-  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+  EXPECT_EQ(lane_->status().state, TargetState::kFullSync);
   EXPECT_FALSE(HasArg(exec_.child(), "--modify-window=-1"));
   exec_.Finish(0);
-  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+  EXPECT_EQ(lane_->status().state, TargetState::kOk);
 }
 
 TEST_F(LaneProbeTest, AFailedTargetIsProbedAgainBeforeItsNextBatch) {
@@ -97,7 +97,7 @@ TEST_F(LaneProbeTest, AFailedTargetIsProbedAgainBeforeItsNextBatch) {
   // The target now runs an rsync 3.0.9 (a rebuilt backup server, say).
   exec_.Finish(12, kNoDeleteMissingArgs);
   LaneStatus s = lane_->status();
-  EXPECT_EQ(s.state, LaneState::kRetrying);
+  EXPECT_EQ(s.state, TargetState::kRetrying);
   EXPECT_NE(s.last_error.find("probing it again"), std::string::npos) << s.last_error;
   EXPECT_FALSE(exec_.has_child());
   clock_.Advance(2 * kSec);  // past the backoff
@@ -116,7 +116,7 @@ TEST_F(LaneProbeTest, ProbeFailuresAreClassifiedLikeAnyRun) {
   exec_.Finish(0, "", kVersion35);
   exec_.Finish(5, "@ERROR: auth failed on module m\n");
   LaneStatus s = lane_->status();
-  EXPECT_EQ(s.state, LaneState::kBlocked);
+  EXPECT_EQ(s.state, TargetState::kBlocked);
   EXPECT_NE(s.last_error.find("auth failed"), std::string::npos) << s.last_error;
   EXPECT_FALSE(s.busy);
 
@@ -124,7 +124,7 @@ TEST_F(LaneProbeTest, ProbeFailuresAreClassifiedLikeAnyRun) {
   ASSERT_TRUE(exec_.AdvanceToNextTimer());
   exec_.Finish(0, "", "(Client) Protocol versions: remote=29, negotiated=29\n");
   s = lane_->status();
-  EXPECT_EQ(s.state, LaneState::kBlocked);
+  EXPECT_EQ(s.state, TargetState::kBlocked);
   EXPECT_NE(s.last_error.find("needs rsync 3.0.9 or later"), std::string::npos) << s.last_error;
 }
 
@@ -132,7 +132,7 @@ TEST_F(LaneProbeTest, SomethingThatIsNotRsyncBlocksWithTheSetting) {
   MakeSyncedLane();
   exec_.Finish(0, "", "busybox v1.36\n");
   LaneStatus s = lane_->status();
-  EXPECT_EQ(s.state, LaneState::kBlocked);
+  EXPECT_EQ(s.state, TargetState::kBlocked);
   EXPECT_NE(s.last_error.find("printed no rsync version"), std::string::npos) << s.last_error;
 }
 

@@ -22,12 +22,12 @@ TEST_F(LaneTest, NewTargetGetsAFullSyncThenItsCursor) {
   ASSERT_TRUE(exec_.has_child());
   EXPECT_TRUE(HasArg(exec_.child(), "--delete"));
   EXPECT_FALSE(HasArg(exec_.child(), "--files-from=-"));
-  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+  EXPECT_EQ(lane_->status().state, TargetState::kFullSync);
   exec_.Finish(0, "", "Total bytes sent: 4,096\n");
   EXPECT_EQ(Cursor(), 2u);
   EXPECT_EQ(journal_->GetStats("backup")->bytes, 4096u);
   EXPECT_FALSE(exec_.has_child());
-  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+  EXPECT_EQ(lane_->status().state, TargetState::kOk);
 }
 
 TEST_F(LaneTest, BatchWaitsForItsWindowThenRunsOneTransferPerKind) {
@@ -68,7 +68,7 @@ TEST_F(LaneTest, NothingIsSentFromASourceOnAnotherDevice) {
   MakeSyncedLane();
   StartBatch({"f"});
   EXPECT_FALSE(exec_.has_child());
-  EXPECT_EQ(lane_->status().state, LaneState::kRetrying);
+  EXPECT_EQ(lane_->status().state, TargetState::kRetrying);
   EXPECT_NE(lane_->status().last_error.find("unmounted?"), std::string::npos)
       << lane_->status().last_error;
   // A full sync asked for by the operator waits too: it would mirror an empty tree.
@@ -102,7 +102,7 @@ TEST_F(LaneTest, TransientFailuresBackOffExponentiallyWithJitterUpToTheCap) {
   for (int i = 0; i < 9; ++i) {
     ASSERT_TRUE(exec_.has_child()) << i;
     exec_.Finish(10, "rsync: connection unexpectedly closed\n");
-    EXPECT_EQ(lane_->status().state, LaneState::kRetrying);
+    EXPECT_EQ(lane_->status().state, TargetState::kRetrying);
     delays.push_back(lane_->status().next_attempt_ns - clock_.MonotonicNanos());
     clock_.Advance(delays.back());
     exec_.RunDue();
@@ -117,7 +117,7 @@ TEST_F(LaneTest, TransientFailuresBackOffExponentiallyWithJitterUpToTheCap) {
             std::string::npos);
   exec_.Finish(0);  // the target is back
   EXPECT_EQ(Cursor(), 1u);
-  EXPECT_EQ(lane_->status().state, LaneState::kOk);
+  EXPECT_EQ(lane_->status().state, TargetState::kOk);
 }
 
 TEST_F(LaneTest, FullSyncThatKeepsFailingForOneEntryEndsAndDeadLettersIt) {
@@ -177,7 +177,7 @@ TEST_F(LaneTest, FullSyncFailingOnTheReceiverSideIsRetriedNotHandedOver) {
     exec_.RunDue();
   }
   EXPECT_FALSE(journal_->GetCursor("backup")->has_value()) << "not known which entries failed";
-  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+  EXPECT_EQ(lane_->status().state, TargetState::kFullSync);
 }
 
 TEST_F(LaneTest, AuthFailureBlocksAndNeverDeadLetters) {
@@ -187,7 +187,7 @@ TEST_F(LaneTest, AuthFailureBlocksAndNeverDeadLetters) {
     exec_.Finish(5,
                  "@ERROR: auth failed on module data\nrsync error: error starting "
                  "client-server protocol (code 5)\n");
-    EXPECT_EQ(lane_->status().state, LaneState::kBlocked);
+    EXPECT_EQ(lane_->status().state, TargetState::kBlocked);
     // At the longest backoff at once.
     EXPECT_EQ(lane_->status().next_attempt_ns - clock_.MonotonicNanos(), 60 * kSec);
     clock_.Advance(60 * kSec);
@@ -213,7 +213,7 @@ TEST_F(LaneTest, PartialBatchIsBisectedToExactlyThePoisonedEntries) {
                      : "");
   };
   finish();  // first failure: plain retry
-  EXPECT_EQ(lane_->status().state, LaneState::kRetrying);
+  EXPECT_EQ(lane_->status().state, TargetState::kRetrying);
   clock_.Advance(lane_->status().next_attempt_ns - clock_.MonotonicNanos());
   exec_.RunDue();
   int runs = 0;
@@ -300,7 +300,7 @@ TEST_F(LaneTest, ExpiredCursorGetsAFullSync) {
   lane_->Start();
   exec_.RunDue();
   ASSERT_TRUE(exec_.has_child());
-  EXPECT_EQ(lane_->status().state, LaneState::kFullSync);
+  EXPECT_EQ(lane_->status().state, TargetState::kFullSync);
   exec_.Finish(0);
   ferry::Cursor c = **journal_->GetCursor("backup");
   EXPECT_FALSE(c.expired);
@@ -313,7 +313,7 @@ TEST_F(LaneTest, MissingRsyncBlocksWithAHint) {
   ChildExit e;
   e.spawn_error = Status::NotFound("spawn rsync: No such file or directory (ENOENT)");
   exec_.FinishWith(e);
-  EXPECT_EQ(lane_->status().state, LaneState::kBlocked);
+  EXPECT_EQ(lane_->status().state, TargetState::kBlocked);
   EXPECT_NE(lane_->status().last_error.find("is rsync installed?"), std::string::npos);
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -189,6 +190,7 @@ Status Ferryd::AddTarget(const TargetConfig& t) {
   auto target = std::make_unique<Target>();
   target->config = t;
   target->destination = d;
+  target->worker = worker;
   target->lane = std::make_unique<Lane>(LaneFor(t, *d), journal_.get(), worker);
   Lane* lane = target->lane.get();
   {
@@ -212,15 +214,26 @@ void Ferryd::RemoveTarget(const std::string& name, bool forget) {
     std::lock_guard lock(d->lanes_mu);
     std::erase(d->lanes, lane);
   }
-  lane->Stop();
+  if (forget) {
+    // On the lane's thread, so that a transfer in flight (a full sync) cannot
+    // write the cursor back after it is deleted; waited for, so that a target
+    // re-added under the same name starts from nothing.
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> forgotten = done->get_future();
+    (*it)->worker->Post([lane, done] {
+      lane->Forget();
+      done->set_value();
+    });
+    if (forgotten.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      spdlog::error("target {}: its replay worker did not answer within 30 s; its cursor may "
+                    "remain (ferryctl shows it; a re-added target of that name resumes from it)",
+                    name);
+    }
+  } else {
+    lane->Stop();
+  }
   retired_lanes_.push_back(std::move((*it)->lane));
   targets_.erase(it);
-  if (forget) {
-    // A running transfer may still advance the cursor; the lane is stopped
-    // before anything else can, and a re-added target starts over anyway.
-    Status s = journal_->DeleteTarget(name);
-    if (!s.ok()) spdlog::error("target {}: forgetting it: {}", name, s.ToString());
-  }
   spdlog::info("target {}: removed{}", name, forget ? " (cursor and dead letters forgotten)" : "");
 }
 

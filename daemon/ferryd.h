@@ -99,6 +99,7 @@ class Ferryd {
     TargetConfig config;
     Destination* destination = nullptr;
     std::unique_ptr<Lane> lane;
+    UringWorker* worker = nullptr;  // drives the lane
   };
 
   Status AddDestination(const DestinationConfig& config);

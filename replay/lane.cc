@@ -404,7 +404,26 @@ void Lane::StartFullSync(uint64_t head, const std::string& why) {
 void Lane::Spawn(const Transfer& t, std::function<void(ChildExit)> done) {
   const int64_t idle =
       2 * (options_.target.timeout_s + options_.target.contimeout_s) * int64_t{1'000'000'000};
-  executor_->Spawn({.argv = t.argv, .input = t.input, .idle_timeout_ns = idle}, std::move(done));
+  executor_->Spawn({.argv = t.argv, .input = t.input, .idle_timeout_ns = idle},
+                   [this, done = std::move(done)](ChildExit e) {
+                     if (!forgotten_) return done(std::move(e));
+                     // Whatever it did, the target is gone: nothing is recorded.
+                     batch_.reset();
+                     retrying_dead_letters_ = probing_ = false;
+                     UpdateBusy();
+                     spdlog::info("target {}: a transfer of the removed target ended; "
+                                  "nothing recorded",
+                                  options_.target.name);
+                   });
+}
+
+void Lane::Forget() {
+  forgotten_ = true;
+  Stop();
+  Status s = journal_->DeleteTarget(options_.target.name);
+  if (!s.ok()) {
+    spdlog::error("target {}: forgetting it: {}", options_.target.name, s.ToString());
+  }
 }
 
 std::vector<std::vector<Transfer>> Lane::Waves(std::vector<Transfer> transfers) const {

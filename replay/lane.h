@@ -105,6 +105,11 @@ class Lane {
   // Stop). status().stopped tells when it is idle for good. The lane must
   // stay alive until its executor has stopped: timers still refer to it.
   void Stop();
+  // Stop, and delete the target's cursor, stats and dead letters for good: a
+  // transfer still running (a full sync may take hours) is left to end, and
+  // nothing it reports is written, so the cursor cannot come back. Call on
+  // the executor's thread, where every journal write of the lane happens.
+  void Forget();
   const std::string& name() const { return options_.target.name; }
 
  private:
@@ -190,6 +195,7 @@ class Lane {
   // Set by the controls (under mu_), applied by ApplyControls.
   bool paused_ = false;
   bool stopping_ = false;
+  bool forgotten_ = false;  // executor thread only
   bool resync_requested_ = false;
   std::optional<uint64_t> rewind_to_;
 

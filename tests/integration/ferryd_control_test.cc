@@ -153,6 +153,48 @@ TEST_F(FerrydTest, SighupAddsATargetWithAFullSyncRemovesOneAndKeepsTheRest) {
   EXPECT_EQ(Control({{"verb", "status"}})["targets"].size(), 2u);
 }
 
+TEST_F(FerrydTest, ATargetRemovedDuringItsFullSyncStaysRemoved) {
+  // A wrapper rsync that holds the rsync daemon target's full sync at a FIFO
+  // until the test opens it, then runs the real rsync and says so.
+  const std::string bin = tmp_.Sub("bin"), gate = tmp_.Sub("gate");
+  std::filesystem::create_directories(bin);
+  ASSERT_EQ(mkfifo(gate.c_str(), 0600), 0);
+  testing::WriteFile(bin + "/rsync",
+                     "#!/bin/sh\n"
+                     "case \" $* \" in *' --dry-run '*|*' --version '*) exec /usr/bin/rsync \"$@\";; esac\n"
+                     "case \"$*\" in *rsync://*) echo held > " + tmp_.Sub("held") +
+                         "; cat " + gate + " >/dev/null;; esac\n"
+                     "/usr/bin/rsync \"$@\"; rc=$?\necho $rc > " + tmp_.Sub("done") + "\nexit $rc\n",
+                     0755);
+  for (int i = 0; i < 20; ++i) Write("f" + std::to_string(i), "x");
+  WriteConfig();
+  StartFerryd(bin);
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(tmp_.Sub("held")); })) << Log();
+  EXPECT_EQ(Target(Control({{"verb", "status"}}), "backup")["state"], "full-sync");
+  // Remove "backup" while its full sync runs.
+  std::string conf = testing::ReadFile(tmp_.Sub("ferry.conf"));
+  std::ofstream(tmp_.Sub("ferry.conf")) << conf.substr(0, conf.find("[target.backup]"));
+  json r = Control({{"verb", "reload"}});
+  ASSERT_TRUE(r["ok"]) << r.dump();
+  EXPECT_TRUE(Target(Control({{"verb", "status"}}), "backup").is_null());
+  // Let the full sync go on and succeed.
+  { std::ofstream open_the_gate(gate); }
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(tmp_.Sub("done")); }));
+  EXPECT_EQ(testing::ReadFile(tmp_.Sub("done")), "0\n") << "the transfer itself succeeded";
+  ASSERT_TRUE(Eventually([&] {
+    return Log().find("target backup: a transfer of the removed target ended; nothing recorded") !=
+           std::string::npos;
+  })) << Log();
+  auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
+  ASSERT_TRUE(j);
+  EXPECT_FALSE((*j)->GetCursor("backup")->has_value()) << "the removed target's cursor came back";
+  // And after a restart, ferryd knows nothing of it.
+  ASSERT_EQ(StopFerryd(SIGTERM), 0);
+  StartFerryd(bin);
+  EXPECT_TRUE(Target(Control({{"verb", "status"}}), "backup").is_null());
+  EXPECT_EQ(Control({{"verb", "status"}})["targets"].size(), 1u);
+}
+
 TEST_F(FerrydTest, ControlSocketRefusesAPeerOfAnotherUid) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to connect as another uid";
   WriteConfig();

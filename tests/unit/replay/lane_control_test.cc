@@ -148,5 +148,21 @@ TEST_F(LaneTest, StopLetsTheRunningBatchFinishThenStartsNothing) {
   EXPECT_FALSE(exec_.has_child());
 }
 
+TEST_F(LaneTest, ForgetDuringAFullSyncLeavesNoCursorWhenItEnds) {
+  Files({"a", "b"});
+  MakeLane();  // no cursor: a full sync
+  lane_->Start();
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  ASSERT_EQ(lane_->status().state, TargetState::kFullSync);
+  lane_->Forget();
+  EXPECT_FALSE(journal_->GetCursor("backup")->has_value());
+  exec_.Finish(0, "", "Total bytes sent: 4,096\n");  // the full sync succeeds after all
+  EXPECT_FALSE(journal_->GetCursor("backup")->has_value()) << "the cursor came back";
+  EXPECT_TRUE(lane_->status().stopped);
+  exec_.RunDue();
+  EXPECT_FALSE(exec_.has_child());
+}
+
 }  // namespace
 }  // namespace ferry

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -104,6 +105,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlOptions optio
   std::unique_ptr<ControlServer> server(
       new ControlServer(std::move(options), std::move(handler), fd, wake));
   server->thread_ = std::thread([s = server.get()] { s->Run(); });
+  for (int i = 0; i < kHandlerThreads; ++i) {
+    server->pool_.emplace_back([s = server.get()] { s->RunHandlers(); });
+  }
   return server;
 }
 
@@ -114,42 +118,45 @@ ControlServer::ControlServer(ControlOptions options, Handler handler, int listen
       wake_fd_(wake_fd) {}
 
 ControlServer::~ControlServer() {
-  stop_ = true;
-  uint64_t one = 1;
-  if (write(wake_fd_, &one, sizeof one) < 0) {
-    // The eventfd cannot be full; nothing else can fail here.
+  {
+    std::lock_guard lock(jobs_mu_);
+    stop_ = true;
   }
+  jobs_cv_.notify_all();
+  Wake();
   if (thread_.joinable()) thread_.join();
+  for (std::thread& t : pool_) t.join();  // a running request finishes first
   close(listen_fd_);
   close(wake_fd_);
   unlink(options_.path.c_str());
 }
 
-bool ControlServer::Allowed(int fd, std::string* refusal) const {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    *refusal = "cannot read the peer's credentials";
-    return false;
+void ControlServer::Wake() {
+  uint64_t one = 1;
+  if (write(wake_fd_, &one, sizeof one) < 0) {
+    // The eventfd cannot be full; nothing else can fail here.
   }
-  if (cred.uid == 0 || cred.uid == geteuid()) return true;
-  if ((options_.mode & 0060) && cred.gid == getegid()) return true;
+}
+
+bool ControlServer::Allowed(const ControlPeer& peer, std::string* refusal) const {
+  if (peer.uid == 0 || peer.uid == geteuid()) return true;
+  if ((options_.mode & 0060) && peer.gid == getegid()) return true;
   if (options_.mode & 0006) return true;
-  *refusal = "permission denied: uid " + std::to_string(cred.uid) + " (pid " +
-             std::to_string(cred.pid) +
+  *refusal = "permission denied: uid " + std::to_string(peer.uid) + " (pid " +
+             std::to_string(peer.pid) +
              ") may not use ferryd's control socket; only root and uid " +
              std::to_string(geteuid()) + " may (see [control] mode)";
   return false;
 }
 
-std::string ControlServer::Serve(const std::string& line) {
+std::string ControlServer::Serve(const std::string& line, const ControlPeer& peer) {
   nlohmann::json reply;
   auto request = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {
     reply = Error("bad request: each line must be one JSON object, like {\"verb\": \"status\"}");
   } else {
     try {
-      reply = handler_(request);
+      reply = handler_(request, peer);
     } catch (const std::exception& e) {  // a malformed field the handler tripped on
       reply = Error(std::string("bad request: ") + e.what());
     }
@@ -158,11 +165,60 @@ std::string ControlServer::Serve(const std::string& line) {
   return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+void ControlServer::RunHandlers() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(jobs_mu_);
+      jobs_cv_.wait(lock, [&] { return stop_ || !todo_.empty(); });
+      if (stop_) return;
+      job = std::move(todo_.front());
+      todo_.pop_front();
+    }
+    job.line = Serve(job.line, job.peer);
+    {
+      std::lock_guard lock(jobs_mu_);
+      done_.push_back(std::move(job));
+    }
+    Wake();
+  }
+}
+
 void ControlServer::Run() {
-  std::map<int, std::string> clients;  // fd -> bytes read but not yet a whole line
+  struct Client {
+    ControlPeer peer;
+    std::string buffer;  // bytes read but not yet a whole line
+    bool busy = false;   // a request of it is with the handlers
+  };
+  std::map<int, Client> clients;
+  // Hands the client's next whole line to the handlers; false when it must
+  // be closed (a line over the limit).
+  auto next = [&](int fd, Client& c) {
+    const size_t nl = c.buffer.find('\n');
+    if (nl == std::string::npos) {
+      if (c.buffer.size() <= kMaxRequest) return true;
+      WriteAll(fd, Error("request longer than 1 MiB").dump() + "\n");
+      return false;
+    }
+    Job job{.fd = fd, .peer = c.peer, .line = c.buffer.substr(0, nl)};
+    c.buffer.erase(0, nl + 1);
+    c.busy = true;
+    {
+      std::lock_guard lock(jobs_mu_);
+      todo_.push_back(std::move(job));
+    }
+    jobs_cv_.notify_one();
+    return true;
+  };
+  auto drop = [&](int fd) {
+    close(fd);
+    clients.erase(fd);
+  };
   while (!stop_) {
     std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
-    for (const auto& [fd, buffer] : clients) fds.push_back({fd, POLLIN, 0});
+    for (const auto& [fd, c] : clients) {
+      if (!c.busy) fds.push_back({fd, POLLIN, 0});
+    }
     if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
       // ENOMEM, the only error left: wait and serve again rather than leave
       // ferryctl without an answer for the rest of ferryd's life.
@@ -170,49 +226,62 @@ void ControlServer::Run() {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       continue;
     }
+    if (fds[0].revents & POLLIN) {
+      uint64_t count;
+      if (read(wake_fd_, &count, sizeof count) < 0) {
+        // EAGAIN: another wake-up took it; the replies are read below anyway.
+      }
+      std::deque<Job> done;
+      {
+        std::lock_guard lock(jobs_mu_);
+        done.swap(done_);
+      }
+      for (Job& job : done) {
+        Client& c = clients[job.fd];
+        c.busy = false;
+        if (!WriteAll(job.fd, job.line) || !next(job.fd, c)) drop(job.fd);
+      }
+    }
     if (fds[1].revents & POLLIN) {
       int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      ucred cred{};
+      socklen_t len = sizeof cred;
       std::string refusal;
       if (fd < 0) {
         // EAGAIN or a client that went away meanwhile.
       } else if (clients.size() >= kMaxClients) {
         WriteAll(fd, Error("too many control connections; try again").dump() + "\n");
         close(fd);
-      } else if (!Allowed(fd, &refusal)) {
+      } else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        WriteAll(fd, Error("cannot read the peer's credentials").dump() + "\n");
+        close(fd);
+      } else if (ControlPeer peer{.uid = cred.uid, .gid = cred.gid, .pid = cred.pid};
+                 !Allowed(peer, &refusal)) {
         spdlog::warn("control socket: refused a client: {}", refusal);
         WriteAll(fd, Error(refusal).dump() + "\n");
         close(fd);
       } else {
         timeval timeout{.tv_sec = 5, .tv_usec = 0};  // a client that stops reading
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-        clients[fd];
+        clients[fd].peer = peer;
       }
     }
     for (size_t i = 2; i < fds.size(); ++i) {
       if (!fds[i].revents) continue;
       const int fd = fds[i].fd;
-      std::string& buffer = clients[fd];
+      Client& c = clients[fd];
       char chunk[65536];
       ssize_t n = read(fd, chunk, sizeof chunk);
-      bool keep = n > 0 || (n < 0 && errno == EINTR);
-      if (n > 0) buffer.append(chunk, static_cast<size_t>(n));
-      size_t nl;
-      while (keep && (nl = buffer.find('\n')) != std::string::npos) {
-        std::string line = buffer.substr(0, nl);
-        buffer.erase(0, nl + 1);
-        keep = WriteAll(fd, Serve(line));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        drop(fd);
+        continue;
       }
-      if (keep && buffer.size() > kMaxRequest) {
-        WriteAll(fd, Error("request longer than 1 MiB").dump() + "\n");
-        keep = false;
-      }
-      if (!keep) {
-        close(fd);
-        clients.erase(fd);
-      }
+      c.buffer.append(chunk, static_cast<size_t>(n));
+      if (!next(fd, c)) drop(fd);
     }
   }
-  for (const auto& [fd, buffer] : clients) close(fd);
+  for (const auto& [fd, c] : clients) close(fd);
 }
 
 }  // namespace ferry

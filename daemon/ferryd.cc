@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -13,6 +14,18 @@
 #include "replay/spawn.h"
 
 namespace ferry {
+namespace {
+
+// "2026-12-06 19:40:12 +0000", for log lines about stored times.
+std::string LocalTime(int64_t ns) {
+  const time_t t = static_cast<time_t>(ns / 1'000'000'000);
+  struct tm tm = {};
+  localtime_r(&t, &tm);
+  char buf[40];
+  return std::strftime(buf, sizeof buf, "%F %T %z", &tm) ? buf : std::to_string(t);
+}
+
+}  // namespace
 
 Ferryd::Ferryd(Config config) : config_(std::move(config)) {}
 
@@ -34,14 +47,15 @@ Ferryd::~Ferryd() {
 
 void Ferryd::DrainLanes() {
   std::vector<Lane*> lanes;
+  int64_t grace_ns;
   {
     std::lock_guard lock(mu_);
     for (auto& t : targets_) lanes.push_back(t->lane.get());
     for (auto& l : retired_lanes_) lanes.push_back(l.get());
+    grace_ns = config_.shutdown_grace_ns;
   }
   for (Lane* l : lanes) l->Stop();
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::nanoseconds(config_.shutdown_grace_ns);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(grace_ns);
   auto busy = [&] {
     return std::count_if(lanes.begin(), lanes.end(), [](Lane* l) { return !l->status().stopped; });
   };
@@ -52,7 +66,7 @@ void Ferryd::DrainLanes() {
     spdlog::warn(
         "shutdown_grace ({} s) is over: stopping the transfers of {} target(s); their batches "
         "go again after the next start",
-        config_.shutdown_grace_ns / 1'000'000'000, n);
+        grace_ns / 1'000'000'000, n);
   }
 }
 
@@ -119,7 +133,9 @@ Status Ferryd::Start() {
   }
   for (const TargetConfig& t : config_.targets) FERRY_RETURN_IF_ERROR(AddTarget(t));
   auto control = ControlServer::Start({.path = config_.socket, .mode = config_.socket_mode},
-                                      [this](const nlohmann::json& r) { return HandleControl(r); });
+                                      [this](const nlohmann::json& r, const ControlPeer& peer) {
+                                        return HandleControl(r, peer);
+                                      });
   if (!control) return control.error().WithContext("control socket");
   control_ = std::move(*control);
   if (!config_.metrics_listen.empty()) {
@@ -132,7 +148,8 @@ Status Ferryd::Start() {
   return Status::Ok();
 }
 
-Status Ferryd::AddDestination(const DestinationConfig& dc) {
+Result<std::unique_ptr<Ferryd::Destination>> Ferryd::PrepareDestination(
+    const DestinationConfig& dc) {
   auto d = std::make_unique<Destination>();
   d->config = dc;
   auto id = journal_->DestinationId(dc.name);
@@ -162,13 +179,23 @@ Status Ferryd::AddDestination(const DestinationConfig& dc) {
   FERRY_RETURN_IF_ERROR(d->reader->Start());
   d->next_full_sync =
       std::chrono::steady_clock::now() + std::chrono::nanoseconds(dc.full_sync_every_ns);
+  return d;
+}
+
+void Ferryd::InstallDestination(std::unique_ptr<Destination> d) {
   Destination* raw = d.get();
   destinations_.push_back(std::move(d));
   raw->thread = std::thread([this, raw] { WatchLoop(raw); });
+}
+
+Status Ferryd::AddDestination(const DestinationConfig& dc) {
+  auto d = PrepareDestination(dc);
+  if (!d) return d.error();
+  InstallDestination(std::move(*d));
   return Status::Ok();
 }
 
-void Ferryd::RemoveDestination(const std::string& name) {
+std::unique_ptr<Ferryd::Destination> Ferryd::DetachDestination(const std::string& name) {
   std::vector<std::string> names;
   for (auto& t : targets_) {
     if (t->config.destination == name) names.push_back(t->config.name);
@@ -176,11 +203,17 @@ void Ferryd::RemoveDestination(const std::string& name) {
   for (const std::string& t : names) RemoveTarget(t, /*forget=*/true);
   auto it = std::find_if(destinations_.begin(), destinations_.end(),
                          [&](const auto& d) { return d->config.name == name; });
-  if (it == destinations_.end()) return;
-  (*it)->stop = true;
-  if ((*it)->thread.joinable()) (*it)->thread.join();
-  spdlog::info("destination {}: stopped watching {}", name, (*it)->config.source);
+  if (it == destinations_.end()) return nullptr;
+  std::unique_ptr<Destination> d = std::move(*it);
   destinations_.erase(it);
+  d->stop = true;
+  return d;
+}
+
+void Ferryd::JoinDestination(std::unique_ptr<Destination> d) {
+  if (!d) return;
+  if (d->thread.joinable()) d->thread.join();
+  spdlog::info("destination {}: stopped watching {}", d->config.name, d->config.source);
 }
 
 Status Ferryd::AddTarget(const TargetConfig& t) {
@@ -193,6 +226,11 @@ Status Ferryd::AddTarget(const TargetConfig& t) {
   target->worker = worker;
   target->lane = std::make_unique<Lane>(LaneFor(t, *d), journal_.get(), worker);
   Lane* lane = target->lane.get();
+  // An operator's pause outlives restarts (ferryctl pause): the lane starts
+  // paused. If the mark cannot be read, the target does not start sending.
+  auto pause = journal_->GetPause(t.name);
+  if (!pause) return pause.error().WithContext("target " + t.name + ": reading its pause");
+  if (pause->has_value()) lane->Pause();
   {
     std::lock_guard lock(d->lanes_mu);
     d->lanes.push_back(lane);
@@ -201,6 +239,11 @@ Status Ferryd::AddTarget(const TargetConfig& t) {
   worker->Post([lane] { lane->Start(); });
   spdlog::info("target {}: {} ({}) for destination {}", t.name, t.url.url,
                TargetKindName(t.url.kind), d->config.name);
+  if (pause->has_value()) {
+    spdlog::warn("target {}: paused since {} by uid {} (pid {}); it sends nothing until "
+                 "`ferryctl resume --target {}`",
+                 t.name, LocalTime((*pause)->since_ns), (*pause)->uid, (*pause)->pid, t.name);
+  }
   return Status::Ok();
 }
 
@@ -390,8 +433,12 @@ void Ferryd::RecoverWatch(Destination* d, const std::string& why) {
 
 void Ferryd::Maintain() {
   const auto now = std::chrono::steady_clock::now();
+  int64_t retention_ns;
+  uint64_t max_size;  // a reload may change both
   {
     std::lock_guard lock(mu_);
+    retention_ns = config_.retention_ns;
+    max_size = config_.max_size;
     for (auto& d : destinations_) {
       if (d->config.full_sync_every_ns <= 0 || now < d->next_full_sync) continue;
       d->next_full_sync = now + std::chrono::nanoseconds(d->config.full_sync_every_ns);
@@ -406,14 +453,14 @@ void Ferryd::Maintain() {
   if (now >= next_trim_) {
     next_trim_ = now + kTrimEvery;
     next_budget_check_ = now + kBudgetCheckEvery;
-    TrimJournal({.keep_delivered_ns = config_.retention_ns, .max_bytes = config_.max_size});
-  } else if (config_.max_size > 0 && now >= next_budget_check_) {
+    TrimJournal({.keep_delivered_ns = retention_ns, .max_bytes = max_size});
+  } else if (max_size > 0 && now >= next_budget_check_) {
     next_budget_check_ = now + kBudgetCheckEvery;
     auto bytes = journal_->EventBytes();
     if (!bytes) {
       spdlog::error("journal size: {}", bytes.error().ToString());
-    } else if (*bytes > config_.max_size) {
-      TrimJournal({.keep_delivered_ns = 0, .max_bytes = config_.max_size});
+    } else if (*bytes > max_size) {
+      TrimJournal({.keep_delivered_ns = 0, .max_bytes = max_size});
     }
   }
 }
@@ -425,10 +472,10 @@ void Ferryd::TrimJournal(const RetentionPolicy& policy) {
     return;
   }
   if (r->trimmed.empty()) return;
-  const bool budget = r->bytes_before > config_.max_size && config_.max_size > 0;
+  const bool budget = r->bytes_before > policy.max_bytes && policy.max_bytes > 0;
   spdlog::info("trimmed seq {}..{} ({} -> {} bytes{})", r->trimmed.first, r->trimmed.last,
                r->bytes_before, r->bytes_after,
-               budget ? "; over the budget, max_size " + std::to_string(config_.max_size) : "");
+               budget ? "; over the budget, max_size " + std::to_string(policy.max_bytes) : "");
   for (const std::string& t : r->expired_targets) {
     spdlog::error(
         "target {}: the journal budget (max_size) dropped events it had not received; "

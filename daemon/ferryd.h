@@ -69,7 +69,7 @@ class Ferryd {
 
   // The control socket's verbs (control_server.h): status, pause, resume,
   // rewind, resync, dlq_list, dlq_retry, dlq_drop, reload.
-  nlohmann::json HandleControl(const nlohmann::json& request);
+  nlohmann::json HandleControl(const nlohmann::json& request, const ControlPeer& peer);
   nlohmann::json StatusJson();
 
  private:
@@ -102,8 +102,17 @@ class Ferryd {
     UringWorker* worker = nullptr;  // drives the lane
   };
 
-  Status AddDestination(const DestinationConfig& config);
-  void RemoveDestination(const std::string& name);  // its targets first
+  // A destination is added in two steps: Prepare (the watches and the
+  // reconcile walk of its tree, which may take minutes: without mu_) and
+  // Install (under mu_: listed, its watch thread started).
+  Result<std::unique_ptr<Destination>> PrepareDestination(const DestinationConfig& config);
+  void InstallDestination(std::unique_ptr<Destination> d);
+  Status AddDestination(const DestinationConfig& config);  // both, at start
+  // Under mu_: removes its targets, asks its watch thread to stop and takes
+  // it out of destinations_; the caller joins it (JoinDestination) without
+  // mu_, as the thread may be in a rescan. Null when there is none.
+  std::unique_ptr<Destination> DetachDestination(const std::string& name);
+  static void JoinDestination(std::unique_ptr<Destination> d);
   Status AddTarget(const TargetConfig& config);
   // Stops the lane (what runs finishes or is killed at shutdown); `forget`
   // also deletes the cursor, stats and dead letters.
@@ -131,6 +140,7 @@ class Ferryd {
   void TrimJournal(const RetentionPolicy& policy);
 
   // The verbs (ferryd_control.cc); called with mu_ held.
+  nlohmann::json PauseOrResume(Target* t, bool pause, const ControlPeer& peer);
   nlohmann::json Rewind(Target* t, const nlohmann::json& request);
   nlohmann::json DeadLetters(const nlohmann::json& request, const std::string& verb);
   nlohmann::json TargetJson(const Target& t, uint64_t head);
@@ -139,8 +149,14 @@ class Ferryd {
   std::unique_ptr<Journal> journal_;
   std::vector<std::unique_ptr<UringWorker>> workers_;
   size_t next_worker_ = 0;
-  mutable std::mutex mu_;  // destinations_, targets_, config_ after Start
+  // Guards destinations_, targets_, starting_destinations_ and config_ after
+  // Start; never held for a tree walk. Reloads hold reload_mu_ throughout
+  // (so config_ changes only under both) and take mu_ for their changes.
+  mutable std::mutex mu_;
+  std::mutex reload_mu_;
   std::vector<std::unique_ptr<Destination>> destinations_;
+  // Added by a reload that is still walking their trees: "starting" in status.
+  std::vector<DestinationConfig> starting_destinations_;
   std::vector<std::unique_ptr<Target>> targets_;
   // Lanes of removed targets: their worker's timers still refer to them, so
   // they live until the workers stop.

@@ -25,7 +25,7 @@ uint64_t UInt(const json& r, const char* key) {
 
 }  // namespace
 
-json Ferryd::HandleControl(const json& request) {
+json Ferryd::HandleControl(const json& request, const ControlPeer& peer) {
   const std::string verb = request.value("verb", "");
   if (verb == "reload") {  // like SIGHUP (main.cc)
     auto r = Reload();
@@ -49,18 +49,43 @@ json Ferryd::HandleControl(const json& request) {
     for (auto& x : targets_) names += (names.empty() ? "" : ", ") + x->config.name;
     return Error("no target \"" + name + "\"; configured: " + (names.empty() ? "none" : names));
   }
-  if (verb == "pause") {
-    t->lane->Pause();
-    spdlog::info("target {}: paused by the operator", name);
-  } else if (verb == "resume") {
-    t->lane->Resume();
-    spdlog::info("target {}: resumed by the operator", name);
-  } else if (verb == "resync") {
+  if (verb == "pause" || verb == "resume") return PauseOrResume(t, verb == "pause", peer);
+  if (verb == "resync") {
     t->lane->Resync();
-  } else {
-    return Rewind(t, request);
+    return {{"ok", true}, {"target", name}, {"verb", verb}};
   }
-  return {{"ok", true}, {"target", name}, {"verb", verb}};
+  return Rewind(t, request);
+}
+
+json Ferryd::PauseOrResume(Target* t, bool pause, const ControlPeer& peer) {
+  const std::string& name = t->config.name;
+  // The mark goes to the journal first, so that a pause the caller was told
+  // about is never lost to a restart. An earlier pause keeps its time and uid.
+  auto earlier = journal_->GetPause(name);
+  Status recorded = earlier ? Status::Ok() : earlier.error();
+  if (recorded.ok() && pause && !earlier->has_value()) {
+    recorded = journal_->SetPause(
+        name, PauseMark{.since_ns = SystemClock::Default()->WallNanos(),
+                        .uid = peer.uid,
+                        .pid = static_cast<int32_t>(peer.pid)});
+  } else if (recorded.ok() && !pause && earlier->has_value()) {
+    recorded = journal_->SetPause(name, std::nullopt);
+  }
+  if (pause) {
+    t->lane->Pause();
+    spdlog::info("target {}: paused by the operator (uid {}, pid {})", name, peer.uid, peer.pid);
+  } else {
+    t->lane->Resume();
+    spdlog::info("target {}: resumed by the operator (uid {}, pid {})", name, peer.uid, peer.pid);
+  }
+  if (!recorded.ok()) {
+    spdlog::error("target {}: the {} could not be recorded in the journal: {}", name,
+                  pause ? "pause" : "resume", recorded.ToString());
+    return Error(std::string(pause ? "paused" : "resumed") +
+                 " until ferryd restarts only: recording it in the journal failed: " +
+                 recorded.ToString());
+  }
+  return {{"ok", true}, {"target", name}, {"verb", pause ? "pause" : "resume"}};
 }
 
 json Ferryd::Rewind(Target* t, const json& request) {
@@ -190,6 +215,15 @@ json Ferryd::StatusJson() {
                   {"failures", failures},
                   {"last_failure", std::move(failure)},
                   {"message", w.message}});
+  }
+  for (const DestinationConfig& d : starting_destinations_) {
+    ds.push_back({{"name", d.name},
+                  {"source", d.source},
+                  {"watches", 0},
+                  {"state", StateName(DestinationState::kStarting)},
+                  {"failures", 0},
+                  {"last_failure", nullptr},
+                  {"message", "added by a reload: reconciling its tree with its catalog"}});
   }
   j["destinations"] = std::move(ds);
   json ts = json::array();

@@ -46,7 +46,8 @@ Result<nlohmann::json> Ferryd::Reload() {
 }
 
 Result<nlohmann::json> Ferryd::ReloadConfig() {
-  std::lock_guard lock(mu_);
+  // config_ changes only here, under reload_mu_ and mu_: read without mu_.
+  std::lock_guard reloading(reload_mu_);
   if (config_.path.empty() || config_.path.front() != '/') {
     return Status::InvalidArgument("ferryd was started without a config file (" + config_.path +
                                    "); nothing to reload");
@@ -59,9 +60,6 @@ Result<nlohmann::json> Ferryd::ReloadConfig() {
   Config& next = *loaded;
   nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
                  changed = nlohmann::json::array();
-
-  // Targets that go away or change, first: their lanes stop before their
-  // destination may be replaced.
   auto find_target = [](const Config& c, const std::string& name) -> const TargetConfig* {
     for (const auto& t : c.targets) {
       if (t.name == name) return &t;
@@ -74,40 +72,69 @@ Result<nlohmann::json> Ferryd::ReloadConfig() {
     }
     return nullptr;
   };
-  std::vector<std::string> restart_targets;  // changed, keep their cursor
-  for (const TargetConfig& old : config_.targets) {
-    const TargetConfig* now = find_target(next, old.name);
-    const DestinationConfig* old_dest = find_dest(config_, old.destination);
-    const DestinationConfig* new_dest = now ? find_dest(next, now->destination) : nullptr;
-    if (!now) {
-      RemoveTarget(old.name, /*forget=*/true);
-      removed.push_back("target." + old.name);
-    } else if (now->url.url != old.url.url || now->destination != old.destination) {
-      // Another place or other data: what the cursor says was delivered is
-      // not there. It starts over with a full sync.
-      RemoveTarget(old.name, /*forget=*/true);
-      restart_targets.push_back(old.name);
-      changed.push_back("target." + old.name + " (new url or destination: full sync)");
-    } else if (!SameTarget(*now, old) || !new_dest || !old_dest ||
-               !SameDestination(*new_dest, *old_dest)) {
-      RemoveTarget(old.name, /*forget=*/false);
-      restart_targets.push_back(old.name);
-      changed.push_back("target." + old.name);
+
+  // 1. Under mu_: targets that go away or change stop first, before their
+  // destination may be replaced; destinations that go away or change are
+  // taken out; new ones are listed as starting.
+  std::vector<std::unique_ptr<Destination>> detached;
+  std::vector<const DestinationConfig*> to_add;
+  {
+    std::lock_guard lock(mu_);
+    for (const TargetConfig& old : config_.targets) {
+      const TargetConfig* now = find_target(next, old.name);
+      const DestinationConfig* old_dest = find_dest(config_, old.destination);
+      const DestinationConfig* new_dest = now ? find_dest(next, now->destination) : nullptr;
+      if (!now) {
+        RemoveTarget(old.name, /*forget=*/true);
+        removed.push_back("target." + old.name);
+      } else if (now->url.url != old.url.url || now->destination != old.destination) {
+        // Another place or other data: what the cursor says was delivered is
+        // not there. It starts over with a full sync.
+        RemoveTarget(old.name, /*forget=*/true);
+        changed.push_back("target." + old.name + " (new url or destination: full sync)");
+      } else if (!SameTarget(*now, old) || !new_dest || !old_dest ||
+                 !SameDestination(*new_dest, *old_dest)) {
+        RemoveTarget(old.name, /*forget=*/false);
+        changed.push_back("target." + old.name);
+      }
+    }
+    for (const DestinationConfig& old : config_.destinations) {
+      const DestinationConfig* now = find_dest(next, old.name);
+      if (!now || !SameDestination(*now, old)) {
+        detached.push_back(DetachDestination(old.name));
+        (now ? changed : removed).push_back("destination." + old.name);
+      }
+    }
+    for (const DestinationConfig& d : next.destinations) {
+      if (FindDestination(d.name)) continue;
+      to_add.push_back(&d);
+      starting_destinations_.push_back(d);
     }
   }
-  for (const DestinationConfig& old : config_.destinations) {
-    const DestinationConfig* now = find_dest(next, old.name);
-    if (!now || !SameDestination(*now, old)) {
-      RemoveDestination(old.name);
-      (now ? changed : removed).push_back("destination." + old.name);
+
+  // 2. Without mu_, so that status and the other verbs answer meanwhile: the
+  // old watch threads end (one may be in a rescan), the new trees are walked.
+  for (auto& d : detached) JoinDestination(std::move(d));
+  std::vector<std::unique_ptr<Destination>> prepared;
+  Status failed;
+  for (const DestinationConfig* dc : to_add) {
+    auto d = PrepareDestination(*dc);
+    if (!d) {
+      failed = d.error().WithContext("reload: destination " + dc->name);
+      break;
     }
+    prepared.push_back(std::move(*d));
   }
-  for (const DestinationConfig& d : next.destinations) {
-    if (FindDestination(d.name)) continue;
-    Status s = AddDestination(d);
-    if (!s.ok()) return s.WithContext("reload: destination " + d.name);
-    if (!find_dest(config_, d.name)) added.push_back("destination." + d.name);
+
+  // 3. Under mu_ again: the new destinations and the targets start.
+  std::lock_guard lock(mu_);
+  starting_destinations_.clear();
+  if (stop_) return Status::Retry("ferryd is stopping; the reload was not applied");
+  for (auto& d : prepared) {
+    if (!find_dest(config_, d->config.name)) added.push_back("destination." + d->config.name);
+    InstallDestination(std::move(d));
   }
+  if (!failed.ok()) return failed;
   for (const TargetConfig& t : next.targets) {
     if (FindTarget(t.name)) continue;
     Status s = AddTarget(t);

@@ -163,6 +163,7 @@ Result<Event> DecodeEventValue(uint64_t seq, std::string_view value) {
 
 std::string CursorKey(std::string_view target) { return PrefixedKey('c', target); }
 std::string StatsKey(std::string_view target) { return PrefixedKey('s', target); }
+std::string PauseKey(std::string_view target) { return PrefixedKey('p', target); }
 
 std::string EncodeCursor(const Cursor& c) {
   std::string out(1, static_cast<char>(kVersion));
@@ -213,6 +214,28 @@ Result<TargetStats> DecodeStats(std::string_view value) {
   s.last_error_ns = static_cast<int64_t>(err_ns);
   s.last_error.assign(error);
   return s;
+}
+
+std::string EncodePause(const PauseMark& p) {
+  std::string out(1, static_cast<char>(kVersion));
+  coding::PutFixed64(&out, static_cast<uint64_t>(p.since_ns));
+  coding::PutVarint32(&out, p.uid);
+  coding::PutVarint32(&out, static_cast<uint32_t>(p.pid));
+  return out;
+}
+
+Result<PauseMark> DecodePause(std::string_view value) {
+  coding::Decoder d(value, "pause");
+  PauseMark p;
+  uint64_t since = 0;
+  uint32_t pid = 0;
+  if (GetVersion(&d) && d.GetFixed64(&since, "since_ns") && d.GetVarint32(&p.uid, "uid")) {
+    d.GetVarint32(&pid, "pid");
+  }
+  if (!d.ExpectEnd()) return d.status();
+  p.since_ns = static_cast<int64_t>(since);
+  p.pid = static_cast<int32_t>(pid);
+  return p;
 }
 
 Status ValidateCatalogChange(const CatalogChange& c) {

@@ -88,6 +88,9 @@ std::string EncodeCursor(const Cursor& cursor);
 Result<Cursor> DecodeCursor(std::string_view value);
 std::string EncodeStats(const TargetStats& stats);
 Result<TargetStats> DecodeStats(std::string_view value);
+std::string PauseKey(std::string_view target);
+std::string EncodePause(const PauseMark& pause);
+Result<PauseMark> DecodePause(std::string_view value);
 
 // Dead-letter keys sort by target, then by seq.
 std::string DeadLetterKey(std::string_view target, uint64_t seq);

@@ -205,7 +205,11 @@ class Journal {
   // Records a failed delivery attempt in the stats; the cursor stays.
   virtual Status RecordFailure(std::string_view target, std::string_view error) = 0;
   virtual Result<TargetStats> GetStats(std::string_view target) = 0;
-  // Forgets a target: its cursor, stats and dead letters.
+  // The operator's pause of a target (nullopt: not paused). Kept apart from
+  // the cursor, so that deliveries never rewrite it.
+  virtual Status SetPause(std::string_view target, const std::optional<PauseMark>& pause) = 0;
+  virtual Result<std::optional<PauseMark>> GetPause(std::string_view target) = 0;
+  // Forgets a target: its cursor, stats, pause and dead letters.
   virtual Status DeleteTarget(std::string_view target) = 0;
 
   // --- dead letters -------------------------------------------------------

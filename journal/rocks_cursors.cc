@@ -123,12 +123,33 @@ Status RocksJournal::RecordFailure(std::string_view target, std::string_view err
   return Write(&batch, "record failure of target " + std::string(target));
 }
 
+Status RocksJournal::SetPause(std::string_view target, const std::optional<PauseMark>& pause) {
+  FERRY_RETURN_IF_ERROR(CheckTargetName(target));
+  rocksdb::WriteBatch batch;
+  if (pause) {
+    batch.Put(cf_[kCursors], format::PauseKey(target), format::EncodePause(*pause));
+  } else {
+    batch.Delete(cf_[kCursors], format::PauseKey(target));
+  }
+  return Write(&batch, (pause ? "pause target " : "resume target ") + std::string(target));
+}
+
+Result<std::optional<PauseMark>> RocksJournal::GetPause(std::string_view target) {
+  auto raw = Get(kCursors, format::PauseKey(target));
+  if (!raw) return raw.error();
+  if (!raw->has_value()) return std::optional<PauseMark>();
+  auto pause = format::DecodePause(**raw);
+  if (!pause) return pause.error().WithContext("pause of target " + std::string(target));
+  return std::optional<PauseMark>(*pause);
+}
+
 Status RocksJournal::DeleteTarget(std::string_view target) {
   FERRY_RETURN_IF_ERROR(CheckTargetName(target));
   std::lock_guard lock(cursor_mu_);
   rocksdb::WriteBatch batch;
   batch.Delete(cf_[kCursors], format::CursorKey(target));
   batch.Delete(cf_[kCursors], format::StatsKey(target));
+  batch.Delete(cf_[kCursors], format::PauseKey(target));
   std::string prefix = format::DeadLetterPrefix(target);
   std::string end = prefix;
   end.back() = '\1';  // just past every "target\0..." key

@@ -79,6 +79,8 @@ class RocksJournal final : public Journal {
                        uint64_t bytes) override;
   Status RecordFailure(std::string_view target, std::string_view error) override;
   Result<TargetStats> GetStats(std::string_view target) override;
+  Status SetPause(std::string_view target, const std::optional<PauseMark>& pause) override;
+  Result<std::optional<PauseMark>> GetPause(std::string_view target) override;
   Status DeleteTarget(std::string_view target) override;
 
   Status PutDeadLetter(const DeadLetter& letter) override;

@@ -48,6 +48,12 @@ nlohmann::json TargetJournalJson(Journal* journal, const std::string& target, ui
   j["last_success"] = Seconds(s.last_success_ns);
   j["last_error_time"] = Seconds(s.last_error_ns);
   j["last_error"] = s.last_error;
+  auto pause = journal->GetPause(target);
+  if (pause && pause->has_value()) {
+    j["paused_since"] = Seconds((*pause)->since_ns);
+    j["paused_by_uid"] = (*pause)->uid;
+    j["paused_by_pid"] = (*pause)->pid;
+  }
   return j;
 }
 

@@ -41,6 +41,15 @@ struct TargetStats {
   friend bool operator==(const TargetStats&, const TargetStats&) = default;
 };
 
+// An operator's pause of a target, kept in the journal so that it outlives
+// a restart of ferryd: the target stays paused until `resume`.
+struct PauseMark {
+  int64_t since_ns = 0;  // wall time of the pause
+  uint32_t uid = 0;      // who paused it, from the control socket's peer
+  int32_t pid = 0;
+  friend bool operator==(const PauseMark&, const PauseMark&) = default;
+};
+
 // An event a target could not take, kept until it is delivered or dropped.
 struct DeadLetter {
   std::string target;

@@ -172,8 +172,12 @@ int RunTargetVerb(Ctl& ctl, const std::vector<std::string>& args) {
   const std::map<std::string, std::string> what = {
       {"pause",
        "Holds target T's deliveries: ferryd keeps journaling, T's lag grows, the\n"
-       "running batch finishes. Until `ferryctl resume` or a restart of ferryd."},
-      {"resume", "Lets a paused target go again, and ends any retry backoff: try now."},
+       "running batch finishes. The pause is kept in the journal: it outlives a\n"
+       "restart or a crash of ferryd and lasts until `ferryctl resume`. `status`\n"
+       "shows since when and which uid paused it."},
+      {"resume",
+       "Lets a paused target go again (the pause is forgotten), and ends any retry\n"
+       "backoff: try now."},
       {"resync",
        "Gives target T a full sync (rsync -a --delete of the whole tree), then it\n"
        "follows the journal from where the sync began. For drift behind ferry's back."}};

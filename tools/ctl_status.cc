@@ -62,9 +62,10 @@ Result<json> GetStatus(const Ctl& ctl) {
     const CtlTarget* t = ctl.FindTarget(name);
     json tj = {{"name", name}, {"destination", dest}, {"url", t ? t->url : ""}};
     tj.update(TargetJournalJson(j, name, cursor.destination, head, now));
-    tj["state"] = StateName(tj["expired"].get<bool>() ? TargetState::kExpired
-                            : tj["lag_events"] == 0   ? TargetState::kOk
-                                                      : TargetState::kCatchingUp);
+    tj["state"] = StateName(tj["expired"].get<bool>()   ? TargetState::kExpired
+                            : tj.contains("paused_since") ? TargetState::kPaused
+                            : tj["lag_events"] == 0       ? TargetState::kOk
+                                                          : TargetState::kCatchingUp);
     ts.push_back(std::move(tj));
   }
   for (const CtlTarget& t : ctl.targets) {  // configured, never started: full sync at start
@@ -168,6 +169,13 @@ void PrintTable(const json& s) {
               << HumanSize(t.value("bytes_sent", uint64_t{0})) << " sent)\n";
     if (!t.value("rsync", "").empty()) {
       std::cout << "  rsync: " << t["rsync"].get<std::string>() << "\n";
+    }
+    if (t.contains("paused_since")) {
+      std::cout << "  paused since " << Ago(t["paused_since"]) << " by uid "
+                << t.value("paused_by_uid", json(0)).dump() << " (pid "
+                << t.value("paused_by_pid", json(0)).dump()
+                << "); it stays paused across restarts: ferryctl resume --target "
+                << t["name"].get<std::string>() << "\n";
     }
     if (!t.value("last_error", "").empty()) {
       std::cout << "  last error: " << EscapePath(t["last_error"].get<std::string>()) << "\n";

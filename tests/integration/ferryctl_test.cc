@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -415,6 +416,14 @@ TEST_F(FerrydTest, CtlPauseResumeAndResync) {
   EXPECT_GE(TargetOf(s, "mirror")["lag_events"].get<int>(), 1) << s.dump(2);
   EXPECT_EQ(r.code, 0) << "paused is not a finding\n" << r;
   EXPECT_FALSE(std::filesystem::exists(local() + "/during-pause"));
+  r = Ferryctl(tmp_, {"status"});
+  EXPECT_TRUE(Contains(r.out, "paused since")) << r;
+  EXPECT_TRUE(Contains(r.out, "by uid " + std::to_string(getuid()))) << r;
+  // With ferryd stopped, ferryctl reads the pause from the journal.
+  StopFerryd(SIGKILL);
+  r = Ferryctl(tmp_, {"status", "-o", "json"});
+  EXPECT_EQ(TargetOf(json::parse(r.out, nullptr, false), "mirror")["state"], "paused") << r;
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
   r = Ferryctl(tmp_, {"resume", "mirror"});  // the target may be positional
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_TRUE(Converged());

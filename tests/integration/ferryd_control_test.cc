@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <thread>
 
 #include "tests/lib/ferryd_fixture.h"
@@ -87,6 +89,51 @@ TEST_F(FerrydTest, PausedTargetWaitsWhileTheOthersGoOnThenCatchesUp) {
   EXPECT_FALSE(std::filesystem::exists(local() + "/during-pause"));
   EXPECT_GE(mirror["lag_events"].get<int>(), 1);
   ASSERT_TRUE(Control({{"verb", "resume"}, {"target", "mirror"}})["ok"]);
+  EXPECT_TRUE(Converged());
+}
+
+// An operator paused a target for maintenance; systemd restarts a crashed
+// ferryd. The target must come back paused, saying since when and by whom,
+// and send nothing until `resume`, while the other target goes on.
+TEST_F(FerrydTest, APauseSurvivesKillNineAndEndsOnlyWithResume) {
+  WriteConfig();
+  StartFerryd();
+  ASSERT_TRUE(Converged());
+  const int64_t before = time(nullptr);
+  ASSERT_TRUE(Control({{"verb", "pause"}, {"target", "mirror"}})["ok"]);
+  json mirror = Target(Control({{"verb", "status"}}), "mirror");
+  EXPECT_EQ(mirror["state"], "paused");
+  ASSERT_TRUE(mirror.contains("paused_since")) << mirror.dump(2);
+  const int64_t since = mirror["paused_since"].get<int64_t>();
+  EXPECT_GE(since, before);
+  EXPECT_EQ(mirror["paused_by_uid"], getuid());
+  EXPECT_EQ(mirror["paused_by_pid"], getpid());
+  StopFerryd(SIGKILL);
+
+  Write("while-stopped", "s");  // found by the start-up reconcile
+  StartFerryd();
+  Write("after-start", "a");  // journaled live
+  // The other target is the witness that both changes went through the lanes.
+  ASSERT_TRUE(Eventually([&] {
+    return std::filesystem::exists(module() + "/while-stopped") &&
+           std::filesystem::exists(module() + "/after-start");
+  }));
+  mirror = Target(Control({{"verb", "status"}}), "mirror");
+  EXPECT_EQ(mirror["state"], "paused") << mirror.dump(2);
+  EXPECT_EQ(mirror.value("paused_since", int64_t{0}), since) << "a restart is not a new pause";
+  EXPECT_EQ(mirror["paused_by_uid"], getuid());
+  EXPECT_GE(mirror["lag_events"].get<int>(), 2);
+  EXPECT_FALSE(std::filesystem::exists(local() + "/while-stopped"));
+  EXPECT_FALSE(std::filesystem::exists(local() + "/after-start"));
+  EXPECT_NE(Log().find("target mirror: paused since"), std::string::npos) << Log();
+
+  ASSERT_TRUE(Control({{"verb", "resume"}, {"target", "mirror"}})["ok"]);
+  EXPECT_FALSE(Target(Control({{"verb", "status"}}), "mirror").contains("paused_since"));
+  EXPECT_TRUE(Converged());
+  StopFerryd(SIGKILL);
+  StartFerryd();  // a resume is kept too
+  EXPECT_NE(Target(Control({{"verb", "status"}}), "mirror")["state"], "paused");
+  Write("after-resume", "r");
   EXPECT_TRUE(Converged());
 }
 
@@ -193,6 +240,52 @@ TEST_F(FerrydTest, ATargetRemovedDuringItsFullSyncStaysRemoved) {
   StartFerryd(bin);
   EXPECT_TRUE(Target(Control({{"verb", "status"}}), "backup").is_null());
   EXPECT_EQ(Control({{"verb", "status"}})["targets"].size(), 1u);
+}
+
+TEST_F(FerrydTest, StatusAnswersWhileAReloadWalksANewDestinationsTree) {
+  WriteConfig();
+  StartFerryd();
+  ASSERT_TRUE(Converged());
+  const std::string big = tmp_.Sub("big"), big_mirror = tmp_.Sub("big-mirror");
+  for (int d = 0; d < 100; ++d) {
+    const std::string dir = big + "/d" + std::to_string(d);
+    std::filesystem::create_directories(dir);
+    for (int f = 0; f < 500; ++f) std::ofstream(dir + "/f" + std::to_string(f)) << f;
+  }
+  std::filesystem::create_directories(big_mirror);
+  std::ofstream(tmp_.Sub("ferry.conf"), std::ios::app)
+      << "[destination.big]\nsource = " << big << "\n"
+      << "[target.big-mirror]\ndestination = big\nurl = " << big_mirror << "\n";
+  std::atomic<bool> reloaded{false};
+  json reply;
+  std::thread reload([&] {
+    reply = Control({{"verb", "reload"}});
+    reloaded = true;
+  });
+  // Status is polled throughout: every call answers, quickly, and one made
+  // during the walk shows the new destination starting.
+  double slowest = 0;
+  int calls = 0, failed = 0;
+  bool saw_starting = false;
+  while (!reloaded) {
+    const auto t0 = std::chrono::steady_clock::now();
+    json s = Control({{"verb", "status"}});
+    slowest = std::max(
+        slowest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    ++calls;
+    if (!s.value("ok", false)) ++failed;
+    for (const auto& d : s["destinations"]) {
+      saw_starting = saw_starting || (d["name"] == "big" && d["state"] == "starting");
+    }
+  }
+  reload.join();
+  ASSERT_TRUE(reply["ok"]) << reply.dump();
+  EXPECT_EQ(reply["added"], json({"destination.big", "target.big-mirror"}));
+  EXPECT_EQ(failed, 0) << calls << " calls";
+  EXPECT_LT(slowest, 5.0) << "a status call waited for the walk";
+  EXPECT_TRUE(saw_starting) << calls << " status calls during the reload, none saw it starting";
+  EXPECT_TRUE(Eventually([&] { return testing::DiffTrees(big, big_mirror).empty(); }, 120))
+      << testing::DiffTrees(big, big_mirror);
 }
 
 TEST_F(FerrydTest, ControlSocketRefusesAPeerOfAnotherUid) {

@@ -147,6 +147,32 @@ TEST(DeadLetterTest, PutListRemove) {
   EXPECT_EQ(j->ListDeadLetters("a")->size(), 1u);
 }
 
+TEST(CursorTest, APausePersistsUntilClearedAndDeliveriesLeaveIt) {
+  TempDir tmp;
+  const PauseMark mark{.since_ns = 77'000'000'000, .uid = 1000, .pid = 12};
+  {
+    auto j = OpenJournalOrDie(tmp.path());
+    EXPECT_FALSE(j->GetPause("t")->has_value());
+    ASSERT_TRUE(j->Append(FileEvents(1, 3)));
+    ASSERT_TRUE(j->SetCursor("t", 1, 0).ok());
+    ASSERT_TRUE(j->SetPause("t", mark).ok());
+    ASSERT_TRUE(j->AdvanceCursor("t", 3, 3, 10).ok());  // a batch that was in flight
+    ASSERT_TRUE(j->RecordFailure("t", "boom").ok());
+    EXPECT_TRUE(j->SetPause("", mark).IsInvalidArgument());
+  }
+  auto j = OpenJournalOrDie(tmp.path());
+  auto p = j->GetPause("t");
+  ASSERT_TRUE(p && p->has_value());
+  EXPECT_EQ(**p, mark);
+  EXPECT_FALSE(j->GetPause("other")->has_value());
+  EXPECT_EQ(j->ListCursors()->size(), 1u) << "a pause is not a cursor";
+  ASSERT_TRUE(j->SetPause("t", std::nullopt).ok());
+  EXPECT_FALSE(j->GetPause("t")->has_value());
+  ASSERT_TRUE(j->SetPause("t", mark).ok());
+  ASSERT_TRUE(j->DeleteTarget("t").ok());
+  EXPECT_FALSE(j->GetPause("t")->has_value()) << "a removed target forgets its pause";
+}
+
 TEST(DeadLetterTest, DeleteTargetForgetsCursorStatsAndDeadLettersOfThatTargetOnly) {
   TempDir tmp;
   auto j = OpenJournalOrDie(tmp.path());

@@ -153,6 +153,18 @@ TEST(FormatTest, CursorAndStatsRoundTrip) {
   }
 }
 
+TEST(FormatTest, PauseRoundTripsAndEveryTruncationIsCorruption) {
+  PauseMark p{.since_ns = 1'765'000'000'123'456'789, .uid = 1000, .pid = 4242};
+  std::string enc = format::EncodePause(p);
+  EXPECT_EQ(*format::DecodePause(enc), p);
+  for (size_t n = 0; n < enc.size(); ++n) {
+    EXPECT_TRUE(format::DecodePause(enc.substr(0, n)).error().IsCorruption()) << n;
+  }
+  EXPECT_TRUE(format::DecodePause(enc + "x").error().IsCorruption());
+  EXPECT_NE(format::PauseKey("t"), format::CursorKey("t"));
+  EXPECT_NE(format::PauseKey("t"), format::StatsKey("t"));
+}
+
 TEST(FormatTest, DeadLetterRoundTripsAndSortsByTargetThenSeq) {
   DeadLetter l{.target = "backup1",
                .event = SampleEvents()[4],

@@ -19,8 +19,6 @@ namespace {
 
 constexpr auto& kMetaJournalId = RocksJournal::kMetaJournalId;
 constexpr auto& kMetaFormat = RocksJournal::kMetaFormat;
-constexpr auto& kMetaLastSeq = RocksJournal::kMetaLastSeq;
-constexpr auto& kMetaDestPrefix = RocksJournal::kMetaDestPrefix;
 // A group commit stops adding callers' batches beyond this many events.
 constexpr size_t kMaxGroupEvents = 100'000;
 constexpr size_t kKeepOldInfoLogs = 5;

@@ -238,9 +238,11 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, 
   const pid_t parent = getpid();
   sigset_t none;
   sigemptyset(&none);
-  // Written by the child before it exits when exec fails; vfork shares memory
-  // and suspends the parent until the child execs or exits.
-  volatile int exec_errno = 0;
+  // The child reports a failed exec through a close-on-exec pipe: a
+  // successful exec closes it, so the parent reads 0 bytes. (Not a variable
+  // shared by vfork: sanitizers and other runtimes turn vfork into fork.)
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus(errno, "spawn", argv[0]);
   pid_t pid = vfork();
   if (pid == 0) {
     // Only async-signal-safe calls from here to exec.
@@ -250,15 +252,22 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, 
       if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
     }
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
-      exec_errno = errno;
-      _exit(127);
+    if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(err, 2) >= 0) {
+      execvpe(args[0], args.data(), environ);
     }
-    execvpe(args[0], args.data(), environ);
-    exec_errno = errno;
+    const int e = errno;
+    (void)!write(report[1], &e, sizeof e);
     _exit(127);
   }
-  if (pid < 0) return ErrnoStatus(errno, "spawn", argv[0]);
+  const int fork_errno = errno;
+  close(report[1]);
+  int exec_errno = 0;
+  ssize_t n;
+  while ((n = read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  close(report[0]);
+  if (pid < 0) return ErrnoStatus(fork_errno, "spawn", argv[0]);
+  if (n != sizeof exec_errno) exec_errno = 0;  // exec'd: the pipe closed unwritten
   {
     std::lock_guard lock(record_mu);
     if (!record_dir.empty() && exec_errno == 0) {
@@ -267,7 +276,7 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, 
     }
   }
   if (exec_errno != 0) {
-    // The child has exited already; reap it so it leaves no zombie.
+    // The child has exited or is about to; reap it so it leaves no zombie.
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

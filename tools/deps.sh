@@ -11,6 +11,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev
   rsync openssh-server openssh-client jq python3
   autoconf automake make perl gcc
+  clang libclang-rt-14-dev llvm
 "
 
 missing=""

@@ -54,9 +54,11 @@ bool WriteAll(int fd, const std::string& data) {
   return true;
 }
 
-nlohmann::json Error(const std::string& message) { return {{"ok", false}, {"error", message}}; }
-
 }  // namespace
+
+nlohmann::json ControlError(const std::string& message) {
+  return {{"ok", false}, {"error", message}};
+}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlOptions options,
                                                             Handler handler) {
@@ -153,12 +155,12 @@ std::string ControlServer::Serve(const std::string& line, const ControlPeer& pee
   nlohmann::json reply;
   auto request = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {
-    reply = Error("bad request: each line must be one JSON object, like {\"verb\": \"status\"}");
+    reply = ControlError("bad request: each line must be one JSON object, like {\"verb\": \"status\"}");
   } else {
     try {
       reply = handler_(request, peer);
     } catch (const std::exception& e) {  // a malformed field the handler tripped on
-      reply = Error(std::string("bad request: ") + e.what());
+      reply = ControlError(std::string("bad request: ") + e.what());
     }
   }
   // Paths may hold bytes that are not UTF-8: replace rather than throw.
@@ -197,7 +199,7 @@ void ControlServer::Run() {
     const size_t nl = c.buffer.find('\n');
     if (nl == std::string::npos) {
       if (c.buffer.size() <= kMaxRequest) return true;
-      WriteAll(fd, Error("request longer than 1 MiB").dump() + "\n");
+      WriteAll(fd, ControlError("request longer than 1 MiB").dump() + "\n");
       return false;
     }
     Job job{.fd = fd, .peer = c.peer, .line = c.buffer.substr(0, nl)};
@@ -250,15 +252,15 @@ void ControlServer::Run() {
       if (fd < 0) {
         // EAGAIN or a client that went away meanwhile.
       } else if (clients.size() >= kMaxClients) {
-        WriteAll(fd, Error("too many control connections; try again").dump() + "\n");
+        WriteAll(fd, ControlError("too many control connections; try again").dump() + "\n");
         close(fd);
       } else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-        WriteAll(fd, Error("cannot read the peer's credentials").dump() + "\n");
+        WriteAll(fd, ControlError("cannot read the peer's credentials").dump() + "\n");
         close(fd);
       } else if (ControlPeer peer{.uid = cred.uid, .gid = cred.gid, .pid = cred.pid};
                  !Allowed(peer, &refusal)) {
         spdlog::warn("control socket: refused a client: {}", refusal);
-        WriteAll(fd, Error(refusal).dump() + "\n");
+        WriteAll(fd, ControlError(refusal).dump() + "\n");
         close(fd);
       } else {
         timeval timeout{.tv_sec = 5, .tv_usec = 0};  // a client that stops reading

@@ -39,6 +39,9 @@ struct ControlOptions {
 };
 
 // Who sent a request, from the socket's SO_PEERCRED at accept.
+// A refusal, as every verb answers one: {"ok": false, "error": message}.
+nlohmann::json ControlError(const std::string& message);
+
 struct ControlPeer {
   uid_t uid = 0;
   gid_t gid = 0;

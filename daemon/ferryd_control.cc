@@ -14,8 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-json Error(const std::string& message) { return {{"ok", false}, {"error", message}}; }
-
 uint64_t UInt(const json& r, const char* key) {
   if (!r.contains(key) || !r[key].is_number_unsigned()) {
     throw std::invalid_argument(std::string("\"") + key + "\" must be a non-negative integer");
@@ -29,7 +27,7 @@ json Ferryd::HandleControl(const json& request, const ControlPeer& peer) {
   const std::string verb = request.value("verb", "");
   if (verb == "reload") {  // like SIGHUP (main.cc)
     auto r = Reload();
-    return r ? *r : Error(r.error().message());
+    return r ? *r : ControlError(r.error().message());
   }
   if (verb == "status") return StatusJson();
   std::lock_guard lock(mu_);
@@ -40,14 +38,14 @@ json Ferryd::HandleControl(const json& request, const ControlPeer& peer) {
   Target* t = FindTarget(name);
   const bool known = verb == "pause" || verb == "resume" || verb == "rewind" || verb == "resync";
   if (!known) {
-    return Error("unknown verb \"" + verb +
+    return ControlError("unknown verb \"" + verb +
                  "\"; known: status, pause, resume, rewind, resync, dlq_list, dlq_retry, "
                  "dlq_drop, reload");
   }
   if (!t) {
     std::string names;
     for (auto& x : targets_) names += (names.empty() ? "" : ", ") + x->config.name;
-    return Error("no target \"" + name + "\"; configured: " + (names.empty() ? "none" : names));
+    return ControlError("no target \"" + name + "\"; configured: " + (names.empty() ? "none" : names));
   }
   if (verb == "pause" || verb == "resume") return PauseOrResume(t, verb == "pause", peer);
   if (verb == "resync") {
@@ -81,7 +79,7 @@ json Ferryd::PauseOrResume(Target* t, bool pause, const ControlPeer& peer) {
   if (!recorded.ok()) {
     spdlog::error("target {}: the {} could not be recorded in the journal: {}", name,
                   pause ? "pause" : "resume", recorded.ToString());
-    return Error(std::string(pause ? "paused" : "resumed") +
+    return ControlError(std::string(pause ? "paused" : "resumed") +
                  " until ferryd restarts only: recording it in the journal failed: " +
                  recorded.ToString());
   }
@@ -101,9 +99,9 @@ json Ferryd::Rewind(Target* t, const json& request) {
   }
   const bool execute = request.value("execute", false);
   auto plan = PlanReplay(journal_.get(), t->destination->id, since, seq);
-  if (!plan) return Error(plan.error().message());
+  if (!plan) return ControlError(plan.error().message());
   if (plan->trimmed && !request.value("full_sync", false)) {
-    return Error(TrimmedReplayError(*plan));
+    return ControlError(TrimmedReplayError(*plan));
   }
   json reply = ReplayPlanJson(*plan, t->config.name);
   if (execute && plan->trimmed) {
@@ -121,15 +119,15 @@ json Ferryd::Rewind(Target* t, const json& request) {
 json Ferryd::DeadLetters(const json& request, const std::string& verb) {
   const std::string name = request.value("target", "");
   if (!name.empty() && !FindTarget(name) && verb != "dlq_list" && verb != "dlq_drop") {
-    return Error("no target \"" + name + "\"");
+    return ControlError("no target \"" + name + "\"");
   }
   auto letters = journal_->ListDeadLetters(name);
-  if (!letters) return Error(letters.error().message());
+  if (!letters) return ControlError(letters.error().message());
   const bool all = request.value("all", false);
   const bool by_seq = request.contains("seq");
   const uint64_t seq = by_seq ? UInt(request, "seq") : 0;
   if (verb != "dlq_list" && !all && !by_seq) {
-    return Error(verb + " needs \"seq\" or \"all\": true");
+    return ControlError(verb + " needs \"seq\" or \"all\": true");
   }
   json entries = json::array();
   for (const DeadLetter& d : *letters) {
@@ -137,7 +135,7 @@ json Ferryd::DeadLetters(const json& request, const std::string& verb) {
     entries.push_back(DeadLetterJson(d));
     if (verb == "dlq_drop") {
       Status s = journal_->RemoveDeadLetter(d.target, d.event.seq);
-      if (!s.ok()) return Error(s.message());
+      if (!s.ok()) return ControlError(s.message());
       spdlog::info("target {}: dropped dead letter seq {} ({}) by the operator", d.target,
                    d.event.seq, EscapePath(d.event.path));
     }
@@ -148,7 +146,7 @@ json Ferryd::DeadLetters(const json& request, const std::string& verb) {
     }
   }
   if (by_seq && entries.empty()) {
-    return Error("no dead letter with seq " + std::to_string(seq) +
+    return ControlError("no dead letter with seq " + std::to_string(seq) +
                  (name.empty() ? "" : " for target " + name));
   }
   return {{"ok", true}, {"entries", entries}};

@@ -7,13 +7,12 @@
 #include "journal/escape.h"
 #include "journal/filter.h"
 #include "journal/status_json.h"
+#include "tools/time_spec.h"
 
 namespace ferry {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-constexpr int64_t kNsPerSec = 1'000'000'000;
 
 struct Split {
   time_t seconds;

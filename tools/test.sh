@@ -2,14 +2,17 @@
 # The README's test command, and exactly what CI runs (.ci/run):
 #   1. installs the dependencies and builds ./build (tools/build.sh: g++,
 #      -O2 -g, the build the demo and the package use);
-#   2. runs every test there except the long `soak` label;
-#   3. runs the unit and integration labels again, built with clang under
+#   2. runs every test there except the long `soak` label and, when step 3
+#      runs, the `integration` label;
+#   3. runs the unit and integration labels, built with clang under
 #      AddressSanitizer + UndefinedBehaviorSanitizer (./build-asan) and under
 #      ThreadSanitizer (./build-tsan). Any sanitizer report ends the process
 #      it happens in, so the test fails.
-# The two sanitizer builds compile at low priority while step 2 runs (its
-# tests mostly wait on rsync and inotify), so the whole command stays under
-# 20 minutes on 2 cores. FERRY_SANITIZERS=no skips step 3 (a quick local
+# The whole command must stay under 20 minutes on 2 cores, so: unity builds,
+# one precompiled header for the tests, the sanitizer builds compiling at
+# low priority while step 2 runs, and the integration tests run under the
+# two sanitizers only (the -O2 ferryd is run end to end by the fault and
+# compat labels). FERRY_SANITIZERS=no skips step 3 (a quick local
 # run); arguments go to step 2's ctest. Test scratch directories go to
 # $TMPDIR (default /var/tmp: creating files in /tmp is far slower on the
 # project's machines).
@@ -20,13 +23,16 @@ export TMPDIR="${TMPDIR:-/var/tmp}"
 sanitizers="${FERRY_SANITIZERS:-yes}"
 
 # clang compiles these about twice as fast as g++; -O1 with line tables keeps
-# reports naming file and line; FERRY_PCH precompiles the heavy headers.
+# reports naming file and line; FERRY_PCH precompiles the tests' headers.
 configure() {  # configure DIR SANITIZERS
   CC=clang CXX=clang++ cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=None \
-    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSANITIZE="$2" -DFERRY_PCH=ON -DFERRY_WERROR=ON >/dev/null
+    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSANITIZE="$2" -DFERRY_PCH=ON -DFERRY_WERROR=ON \
+    -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
 }
 builder=""
+skip=soak
 if [ "$sanitizers" != no ]; then
+  skip='soak|integration'
   configure build-asan address,undefined
   configure build-tsan thread
   nice -n 19 sh -c 'cmake --build build-asan --target unit_integration_tests &&
@@ -35,7 +41,7 @@ if [ "$sanitizers" != no ]; then
 fi
 
 status=0
-ctest --test-dir build --output-on-failure --timeout 600 -j2 -LE soak "$@" || status=$?
+ctest --test-dir build --output-on-failure --timeout 600 -j2 -LE "$skip" "$@" || status=$?
 [ -z "$builder" ] && exit "$status"
 if ! wait "$builder"; then
   cat build-sanitizers.log

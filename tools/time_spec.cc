@@ -11,8 +11,6 @@
 namespace ferry {
 namespace {
 
-constexpr int64_t kNsPerSec = 1'000'000'000;
-
 constexpr std::string_view kAcceptedForms =
     "accepted: \"2026-11-21 10:00:00\" (also with 'T', \".123\", \"Z\", \"+01:00\" or \" UTC\"), "
     "\"2026-11-21\", \"10:00[:00]\", \"now\", \"today\", \"yesterday\", \"tomorrow\", "

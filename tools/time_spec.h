@@ -35,6 +35,8 @@
 
 namespace ferry {
 
+inline constexpr int64_t kNsPerSec = 1'000'000'000;
+
 // Wall-clock nanoseconds since the Unix epoch for `spec`, evaluated at
 // `now_ns` (also nanoseconds since the epoch). InvalidArgument naming the text
 // and listing the accepted forms when `spec` is none of them, or when the

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <iostream>
 #include <thread>
 
 #include "tests/lib/ferryd_fixture.h"
@@ -279,6 +280,7 @@ TEST_F(FerrydTest, StatusAnswersWhileAReloadWalksANewDestinationsTree) {
     }
   }
   reload.join();
+  std::cout << calls << " status calls during the reload; the slowest took " << slowest << " s\n";
   ASSERT_TRUE(reply["ok"]) << reply.dump();
   EXPECT_EQ(reply["added"], json({"destination.big", "target.big-mirror"}));
   EXPECT_EQ(failed, 0) << calls << " calls";

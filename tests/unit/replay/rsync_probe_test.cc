@@ -7,12 +7,12 @@
 
 #include <algorithm>
 
+#include "tests/lib/argv.h"
+
 namespace ferry {
 namespace {
 
-bool HasArg(const Transfer& t, std::string_view arg) {
-  return std::find(t.argv.begin(), t.argv.end(), arg) != t.argv.end();
-}
+using testing::HasArg;
 
 TEST(RsyncProbeTest, ParsesVersionLines) {
   auto v = ParseRsyncVersion(

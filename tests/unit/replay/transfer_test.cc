@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "tests/lib/argv.h"
 #include "tests/lib/temp_dir.h"
 
 namespace ferry {
@@ -75,9 +76,7 @@ TargetSettings Settings(std::string_view url) {
   return TargetSettings{.name = "t", .source = "/src", .url = Url(url), .password_file = "/p"};
 }
 
-bool HasArg(const Transfer& t, std::string_view arg) {
-  return std::find(t.argv.begin(), t.argv.end(), arg) != t.argv.end();
-}
+using testing::HasArg;
 
 TEST(TransferTest, RunsInOrderWithDotSlashLists) {
   Plan plan;

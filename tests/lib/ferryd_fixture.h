@@ -111,7 +111,9 @@ class FerrydTest : public ::testing::Test {
     std::string why;
     while (std::chrono::steady_clock::now() < deadline) {
       why = DiffTrees(src(), local());
+      if (!why.empty()) why = "mirror: " + why;
       if (why.empty()) why = DiffTrees(src(), module());
+      if (!why.empty() && !why.starts_with("mirror: ")) why = "backup: " + why;
       if (why.empty()) {
         auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
         if (j && (*j)->CatchUp().ok()) {
@@ -126,7 +128,11 @@ class FerrydTest : public ::testing::Test {
       }
       usleep(50'000);  // polling the outcome of another process, with a deadline
     }
-    return ::testing::AssertionFailure() << why << "\nferryd log:\n" << Log();
+    // What ferryd itself says, when it runs: a lane stuck in a transfer and
+    // a lane that believes it is done are different bugs.
+    std::string status = pid_ > 0 ? Control({{"verb", "status"}}).dump(1) : "(not running)";
+    return ::testing::AssertionFailure() << why << "\nferryd status: " << status
+                                         << "\nferryd log:\n" << Log();
   }
 
   void Write(const std::string& rel, const std::string& content) {

@@ -131,8 +131,10 @@ class FerrydTest : public ::testing::Test {
     // What ferryd itself says, when it runs: a lane stuck in a transfer and
     // a lane that believes it is done are different bugs.
     std::string status = pid_ > 0 ? Control({{"verb", "status"}}).dump(1) : "(not running)";
+    std::string children = pid_ > 0 ? testing::DescribeChildren(pid_) : "";
     return ::testing::AssertionFailure() << why << "\nferryd status: " << status
-                                         << "\nferryd log:\n" << Log();
+                                         << "\nferryd's children:\n" << children
+                                         << "ferryd log:\n" << Log();
   }
 
   void Write(const std::string& rel, const std::string& content) {

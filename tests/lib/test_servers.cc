@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -118,6 +120,30 @@ std::string ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string DescribeChildren(pid_t pid) {
+  std::string out;
+  std::error_code ec;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  const double uptime = std::strtod(ReadFile("/proc/uptime").c_str(), nullptr);
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator(proc + "/task", ec)) {
+    std::istringstream children(ReadFile(task.path().string() + "/children"));
+    for (std::string child; children >> child;) {
+      std::string argv = ReadFile("/proc/" + child + "/cmdline");
+      std::replace(argv.begin(), argv.end(), '\0', ' ');
+      // Field 22 of stat, after the parenthesized name: the start time in ticks.
+      const std::string stat = ReadFile("/proc/" + child + "/stat");
+      std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 22 && fields >> field; ++i) {
+      }
+      const double age = uptime - std::strtod(field.c_str(), nullptr) / ticks;
+      out += child + " (" + std::to_string(static_cast<int>(age)) + " s) " + argv + "\n";
+    }
+  }
+  return out.empty() ? "(none)\n" : out;
 }
 
 RsyncDaemon::RsyncDaemon(std::string workdir, std::string module_dir, std::string password)

@@ -28,6 +28,10 @@ std::string HttpGet(int port, const std::string& path);
 void WriteFile(const std::string& path, const std::string& content, int mode);
 // The whole content of `path`, bytes as they are; empty when unreadable.
 std::string ReadFile(const std::string& path);
+// One line per child process of `pid` (any of its threads' children): pid,
+// seconds since it started, and its argv, for a failing test to show what
+// was still running.
+std::string DescribeChildren(pid_t pid);
 
 class RsyncDaemon {
  public:

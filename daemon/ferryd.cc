@@ -12,6 +12,7 @@
 
 #include "base/failpoint.h"
 #include "replay/spawn.h"
+#include "settings/control_locator.h"
 
 namespace ferry {
 namespace {
@@ -72,14 +73,7 @@ void Ferryd::DrainLanes() {
 
 LaneOptions Ferryd::LaneFor(const TargetConfig& t, const Destination& d) const {
   LaneOptions o;
-  o.target = TargetSettings{.name = t.name,
-                            .source = d.config.source,
-                            .url = t.url,
-                            .rsync_args = d.config.rsync_args,
-                            .password_file = t.password_file,
-                            .ssh_options = t.ssh_options,
-                            .timeout_s = t.timeout_ns / 1'000'000'000,
-                            .excludes = RsyncExcludes(d.config.filter)};
+  o.target = ResolveTarget(t, d.config);
   o.destination = d.id;
   o.batch_delay_ns = config_.batch_delay_ns;
   o.retry_max_ns = config_.retry_max_ns;
@@ -138,6 +132,10 @@ Status Ferryd::Start() {
                                       });
   if (!control) return control.error().WithContext("control socket");
   control_ = std::move(*control);
+  if (Status s = WriteControlLocator(config_.journal_dir, config_.socket); !s.ok()) {
+    spdlog::warn("ferryctl --journal {} will not find the control socket: {}", config_.journal_dir,
+                 s.ToString());
+  }
   if (!config_.metrics_listen.empty()) {
     auto metrics = MetricsServer::Start(config_.metrics_listen, [this] { return StatusJson(); });
     if (!metrics) return metrics.error();

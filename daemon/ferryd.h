@@ -24,11 +24,11 @@
 #include <vector>
 
 #include "base/status.h"
-#include "daemon/config.h"
+#include "settings/config.h"
 #include "daemon/control_server.h"
-#include "daemon/inotify_reader.h"
+#include "watch/inotify_reader.h"
 #include "daemon/metrics_server.h"
-#include "daemon/watcher.h"
+#include "watch/watcher.h"
 #include "journal/journal.h"
 #include "replay/lane.h"
 #include "replay/worker.h"

@@ -31,6 +31,12 @@ json Ferryd::HandleControl(const json& request, const ControlPeer& peer) {
   }
   if (verb == "status") return StatusJson();
   std::lock_guard lock(mu_);
+  if (verb == "settings") {  // what ferryctl verify needs of a target that no file holds
+    return {{"ok", true},
+            {"config", DescribeConfig(config_)},
+            {"path", config_.path},
+            {"password_from_env", config_.password_from_env}};
+  }
   if (verb == "dlq_list" || verb == "dlq_drop" || verb == "dlq_retry") {
     return DeadLetters(request, verb);
   }
@@ -39,7 +45,7 @@ json Ferryd::HandleControl(const json& request, const ControlPeer& peer) {
   const bool known = verb == "pause" || verb == "resume" || verb == "rewind" || verb == "resync";
   if (!known) {
     return ControlError("unknown verb \"" + verb +
-                 "\"; known: status, pause, resume, rewind, resync, dlq_list, dlq_retry, "
+                 "\"; known: status, settings, pause, resume, rewind, resync, dlq_list, dlq_retry, "
                  "dlq_drop, reload");
   }
   if (!t) {

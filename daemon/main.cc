@@ -9,10 +9,13 @@
 
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
-#include "daemon/config.h"
+#include "settings/checks.h"
+#include "settings/config.h"
+#include "settings/quick_mode.h"
 #include "daemon/ferryd.h"
 
 namespace po = boost::program_options;
@@ -23,32 +26,15 @@ constexpr int kExUsage = 64;
 constexpr int kExSoftware = 70;
 constexpr char kVersion[] = "ferryd 0.1.0";
 
-// The quick mode, like lsyncd's -rsync SRC TARGET: one destination "default".
-ferry::Result<ferry::Config> QuickConfig(const std::string& source,
-                                         const std::vector<std::string>& targets,
-                                         const std::string& journal) {
-  std::error_code ec;
-  auto abs = [&](const std::string& p) { return std::filesystem::absolute(p, ec).string(); };
-  // The control socket lives in the journal directory: no /run/ferry needed.
-  std::string text = "[journal]\ndir = " + abs(journal) + "\n[control]\nsocket = " + abs(journal) +
-                     "/ferryd.sock\n[destination.default]\nsource = " + abs(source) + "\n";
-  for (size_t i = 0; i < targets.size(); ++i) {
-    std::string url = targets[i];
-    if (!url.empty() && url.front() != '/' && url.find(':') == std::string::npos) url = abs(url);
-    text +=
-        "[target.target" + std::to_string(i + 1) + "]\ndestination = default\nurl = " + url + "\n";
-  }
-  return ferry::ParseConfig(text, "(command line)");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path, log_level, source, journal;
-  std::vector<std::string> targets;
+  std::string config_path, log_level;
+  ferry::QuickMode quick_mode;
   po::options_description opts(
       "Usage: ferryd [--config FILE] [--check-config]\n"
-      "       ferryd --source DIR --target URL [--target URL2] --journal DIR\n\n"
+      "       ferryd --source DIR --target URL [--target URL2] --journal DIR\n"
+      "              [--password-file FILE]\n\n"
       "ferryd watches directory trees, journals every change durably and replicates\n"
       "them to rsync targets (local dir, rsync://host/module, user@host:path).\n"
       "Targets that are down keep their changes on disk; nothing is lost on restart.\n\n"
@@ -58,10 +44,13 @@ int main(int argc, char** argv) {
       "the configuration file (see conf/ferry.conf)")(
       "check-config", "validate the configuration, print the resolved settings, exit")(
       "log-level", po::value(&log_level)->default_value("info"),
-      "trace, debug, info, warn, error, critical or off")("source", po::value(&source),
+      "trace, debug, info, warn, error, critical or off")("source", po::value(&quick_mode.source),
                                                           "quick mode: the directory to replicate")(
-      "target", po::value(&targets), "quick mode: a target URL (repeatable)")(
-      "journal", po::value(&journal), "quick mode: the journal directory");
+      "target", po::value(&quick_mode.targets), "quick mode: a target URL (repeatable)")(
+      "journal", po::value(&quick_mode.journal), "quick mode: the journal directory")(
+      "password-file", po::value(&quick_mode.password_file),
+      "quick mode: the password of rsync://USER@host/module targets (mode 600); without it, "
+      "rsync's RSYNC_PASSWORD from the environment is used");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -90,13 +79,19 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(level);
 
-  const bool quick = vm.count("source") || vm.count("target") || vm.count("journal");
-  if (quick && (source.empty() || targets.empty() || journal.empty())) {
+  const bool quick = vm.count("source") || vm.count("target") || vm.count("journal") ||
+                     vm.count("password-file");
+  if (quick && (quick_mode.source.empty() || quick_mode.targets.empty() ||
+                quick_mode.journal.empty())) {
     std::cerr << "ferryd: quick mode needs --source DIR, --journal DIR and at least one --target "
                  "URL\n";
     return kExUsage;
   }
-  auto config = quick ? QuickConfig(source, targets, journal) : ferry::LoadConfig(config_path);
+  quick_mode.rsync_password_in_env = std::getenv("RSYNC_PASSWORD") != nullptr;
+  auto config = quick ? ferry::QuickConfig(quick_mode) : ferry::LoadConfig(config_path);
+  if (config && quick) {
+    if (ferry::Status checked = ferry::CheckConfig(*config); !checked.ok()) config = checked;
+  }
   if (!config) {
     std::cerr << "ferryd: " << config.error().message() << "\n";
     return ferry::kExConfig;

@@ -8,6 +8,7 @@
 
 #include "journal/escape.h"
 #include "replay/spawn.h"
+#include "settings/checks.h"
 
 namespace ferry {
 namespace {

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "replay/rsync_features.h"
+#include "settings/rsync_features.h"
 #include "replay/transfer.h"
 
 namespace ferry {

@@ -9,27 +9,9 @@
 #include <vector>
 
 #include "replay/plan.h"
-#include "replay/rsync_features.h"
-#include "replay/target.h"
+#include "settings/transport.h"
 
 namespace ferry {
-
-// How one target is reached; filled from its [target.NAME] section.
-struct TargetSettings {
-  std::string name;
-  std::string source;  // the destination's absolute source directory
-  TargetUrl url;
-  std::string rsync = "rsync";                   // the program (tests may point elsewhere)
-  std::vector<std::string> rsync_args = {"-a"};  // base options, validated by the config
-  std::string password_file;                     // rsync daemon targets
-  std::vector<std::string> ssh_options;          // extra ssh words: -p 2222 -i /root/.ssh/key
-  int64_t timeout_s = 100;                       // rsync --timeout: no I/O for this long fails
-  int64_t contimeout_s = 30;                     // rsync --contimeout / ssh ConnectTimeout
-  std::vector<std::string> excludes;             // rsync-style patterns, applied to full syncs
-  // What the rsync on both ends can do; the lane probes it (rsync_probe.h)
-  // before its first batch. The default is a current rsync on both ends.
-  RsyncFeatures features;
-};
 
 struct Transfer {
   enum class Kind { kCopyMove, kDelete, kTree, kContent, kMetadata, kFullSync, kCommand };
@@ -64,10 +46,6 @@ Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& target);
 // One run of `kind` for `paths` (bisection re-runs halves of a failed run).
 Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
                        const TargetSettings& target);
-
-// The options every rsync run to the target starts with: the program, the
-// quick-check window, rsync_args, --force --stats, timeouts, the transport's.
-std::vector<std::string> RsyncBaseArgv(const TargetSettings& target);
 
 // The NUL-separated include rules of such a run: "/a/", "/a/b/" for the
 // parents, "/a/b/c" and "/a/b/c/***" for the path; a directory with more

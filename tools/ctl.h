@@ -1,5 +1,6 @@
 // ferryctl's shared pieces: where the journal and the control socket are,
-// the parts of ferry.conf the tools need, and the verbs' entry points.
+// ferry.conf (read by the settings library, as ferryd reads it), and the
+// verbs' entry points.
 //
 // Each verb is `int RunX(Ctl& ctl, const std::vector<std::string>& args)`:
 // it parses its own options (Boost.Program_options; `--help` prints its
@@ -18,6 +19,7 @@
 #include "base/status.h"
 #include "journal/filter.h"
 #include "journal/journal.h"
+#include "settings/config.h"
 
 namespace ferry {
 
@@ -27,28 +29,17 @@ inline constexpr int kExUsage = 64;
 inline constexpr int kExUnavailable = 69;
 inline constexpr int kExSoftware = 70;
 
-// What ferryctl needs of a [destination.NAME] and a [target.NAME]. ferryd
-// validates the file; ferryctl only reads it and ignores what it does not use.
-struct CtlDestination {
-  std::string name, source;
-  FilterSpec filter;
-  std::vector<std::string> rsync_args = {"-a"};
-};
-struct CtlTarget {
-  std::string name, destination, url, password_file;
-  std::vector<std::string> ssh_options;
-};
-
 struct Ctl {
   std::string verb;
   std::string config_path;  // empty when --journal was given without --config
   std::string journal_dir;
   std::string socket;
-  std::vector<CtlDestination> destinations;  // from the config, if read
-  std::vector<CtlTarget> targets;
+  // ferry.conf as ferryd reads it (settings/config.h), when --config was
+  // given or /etc/ferry/ferry.conf is used; empty otherwise.
+  Config config;
 
-  const CtlTarget* FindTarget(const std::string& name) const;
-  const CtlDestination* FindDestination(const std::string& name) const;
+  const TargetConfig* FindTarget(const std::string& name) const;
+  const DestinationConfig* FindDestination(const std::string& name) const;
 
   // The journal as a read-only follower (works while ferryd runs); its
   // private state lives in a temp dir removed with the journal object.
@@ -61,7 +52,8 @@ struct Ctl {
   int Fail(int code, const std::string& message) const;
 };
 
-// Reads the subset of ferry.conf above. InvalidArgument naming the file.
+// Reads `path` with ferryd's own parser (no file-system checks: ferryctl
+// works while a source is unmounted). Its one-line error otherwise.
 Status ReadCtlConfig(const std::string& path, Ctl* ctl);
 
 // Resolves an --since/--until/"time" argument (tools/time_spec.h) against now.

@@ -59,7 +59,7 @@ Result<uint32_t> TargetDestination(const Ctl& ctl, Journal* j, const std::string
   auto cursor = j->GetCursor(target);
   if (!cursor) return cursor.error();
   if (cursor->has_value()) return (*cursor)->destination;
-  if (const CtlTarget* t = ctl.FindTarget(target)) {
+  if (const TargetConfig* t = ctl.FindTarget(target)) {
     if (auto names = j->Destinations()) {
       for (const auto& [name, id] : *names) {
         if (name == t->destination) return id;

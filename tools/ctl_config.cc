@@ -2,8 +2,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/program_options/options_description.hpp>
-#include <boost/program_options/parsers.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,13 +14,6 @@
 
 namespace ferry {
 namespace {
-
-std::vector<std::string> Words(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
 
 // A temp dir for the follower's own files, removed with the journal.
 class FollowerJournal {
@@ -49,15 +40,15 @@ class FollowerJournal {
 
 }  // namespace
 
-const CtlTarget* Ctl::FindTarget(const std::string& name) const {
-  for (const auto& t : targets) {
+const TargetConfig* Ctl::FindTarget(const std::string& name) const {
+  for (const auto& t : config.targets) {
     if (t.name == name) return &t;
   }
   return nullptr;
 }
 
-const CtlDestination* Ctl::FindDestination(const std::string& name) const {
-  for (const auto& d : destinations) {
+const DestinationConfig* Ctl::FindDestination(const std::string& name) const {
+  for (const auto& d : config.destinations) {
     if (d.name == name) return &d;
   }
   return nullptr;
@@ -97,57 +88,19 @@ int Ctl::Fail(int code, const std::string& message) const {
 Status ReadCtlConfig(const std::string& path, Ctl* ctl) {
   std::ifstream in(path);
   if (!in) return ErrnoStatus(errno, "read config", path);
-  namespace po = boost::program_options;
-  std::vector<po::option> options;
-  try {
-    po::options_description none;
-    options = po::parse_config_file(in, none, /*allow_unregistered=*/true).options;
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(path + ": " + e.what() + " (ferryd --check-config says more)");
+  std::stringstream text;
+  text << in.rdbuf();
+  Config so_far;
+  auto config = ParseConfig(text.str(), path, {}, &so_far);
+  if (!config) {
+    // reload sends the file to ferryd, which says what is wrong with it.
+    if (ctl->verb != "reload") return config.error();
+    config = std::move(so_far);
   }
   ctl->config_path = path;
-  auto destination = [&](const std::string& name) -> CtlDestination& {
-    for (auto& d : ctl->destinations) {
-      if (d.name == name) return d;
-    }
-    return ctl->destinations.emplace_back(CtlDestination{.name = name});
-  };
-  auto target = [&](const std::string& name) -> CtlTarget& {
-    for (auto& t : ctl->targets) {
-      if (t.name == name) return t;
-    }
-    return ctl->targets.emplace_back(CtlTarget{.name = name});
-  };
-  for (const po::option& o : options) {
-    const std::string& full = o.string_key;
-    const std::string value = o.value.empty() ? "" : o.value.front();
-    const size_t dot = full.rfind('.');
-    const std::string section = full.substr(0, dot), key = full.substr(dot + 1);
-    const size_t sdot = section.find('.');
-    const std::string kind = section.substr(0, sdot);
-    const std::string name = sdot == std::string::npos ? "" : section.substr(sdot + 1);
-    if (section == "journal" && key == "dir") ctl->journal_dir = value;
-    if (section == "control" && key == "socket") ctl->socket = value;
-    if (kind == "destination") {
-      CtlDestination& d = destination(name);
-      if (key == "source") d.source = value;
-      if (key == "exclude") d.filter.exclude.push_back(value);
-      if (key == "exclude_regex") d.filter.exclude_regex.push_back(value);
-      if (key == "ignore_temp_files") d.filter.ignore_temp_files = value != "false";
-      if (key == "rsync_args") d.rsync_args = Words(value);
-    }
-    if (kind == "target") {
-      CtlTarget& t = target(name);
-      if (key == "destination") t.destination = value;
-      if (key == "url") t.url = value;
-      if (key == "password_file") t.password_file = value;
-      if (key == "ssh_options") t.ssh_options = Words(value);
-    }
-  }
-  if (ctl->journal_dir.empty()) {
-    return Status::InvalidArgument(path + ": [journal] dir is missing (ferryd --check-config " +
-                                   path + " tells what else is wrong)");
-  }
+  ctl->journal_dir = config->journal_dir;
+  ctl->socket = config->socket;
+  ctl->config = std::move(*config);
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,6 +16,8 @@
 
 #include "journal/escape.h"
 #include "journal/filter.h"
+#include "replay/transfer.h"
+#include "settings/transport.h"
 #include "tools/control_client.h"
 #include "tools/ctl.h"
 #include "tools/sersync_import.h"
@@ -99,22 +102,17 @@ int RunVerify(Ctl& ctl, const std::vector<std::string>& args) {
     return kExOk;
   }
   if (target.empty()) return ctl.Fail(kExUsage, "--target T is required");
-  const CtlTarget* t = ctl.FindTarget(target);
+  const TargetConfig* t = ctl.FindTarget(target);
   if (!t) {
-    // Not in a config file (quick mode, or --journal): ask the running ferryd.
-    auto status = ControlCall(ctl.socket, {{"verb", "status"}});
-    if (status && status->value("ok", false)) {
-      for (const auto& x : (*status)["targets"]) {
-        if (x.value("name", "") != target) continue;
-        ctl.targets.push_back(
-            {.name = target, .destination = x.value("destination", ""), .url = x.value("url", "")});
-        for (const auto& d : (*status)["destinations"]) {
-          const std::string name = d.value("name", "");
-          if (name == ctl.targets.back().destination && !ctl.FindDestination(name)) {
-            ctl.destinations.push_back({.name = name, .source = d.value("source", "")});
-          }
-        }
-      }
+    // Not in a config file (quick mode, or --journal): the running ferryd's
+    // settings, parsed as ferryd parsed them.
+    auto reply = ControlCall(ctl.socket, {{"verb", "settings"}});
+    if (reply && reply->value("ok", false)) {
+      auto config = ParseConfig(
+          reply->value("config", ""), "ferryd's settings",
+          {.password_from_env = reply->value("password_from_env", false)});
+      if (!config) return ctl.Fail(kExSoftware, config.error().message());
+      ctl.config = std::move(*config);
     }
     t = ctl.FindTarget(target);
   }
@@ -124,22 +122,24 @@ int RunVerify(Ctl& ctl, const std::vector<std::string>& args) {
                         (ctl.config_path.empty() ? "the running ferryd (or give --config FILE)"
                                                  : ctl.config_path));
   }
-  const CtlDestination* d = ctl.FindDestination(t->destination);
-  if (!d || d->source.empty())
-    return ctl.Fail(kExUsage, "target " + target + ": its destination has no source");
-  if (t->url.starts_with("exec:")) return ctl.Fail(kExUsage, "an exec: target cannot be compared");
-  std::vector<std::string> argv = {"rsync"};
-  argv.insert(argv.end(), d->rsync_args.begin(), d->rsync_args.end());
-  argv.insert(argv.end(), {"--dry-run", "--itemize-changes", "--delete", "--out-format=%i %n"});
-  for (const std::string& e : RsyncExcludes(d->filter)) argv.push_back("--exclude=" + e);
-  if (!t->password_file.empty()) argv.push_back("--password-file=" + t->password_file);
-  const bool ssh = !t->url.starts_with("/") && !t->url.starts_with("rsync://");
-  if (ssh) {
-    std::string e = "ssh";
-    for (const auto& o : t->ssh_options) e += " " + o;
-    argv.insert(argv.end(), {"-e", e});
+  const DestinationConfig* d = ctl.FindDestination(t->destination);
+  if (!d) return ctl.Fail(kExUsage, "target " + target + ": its destination has no source");
+  if (t->url.kind == TargetUrl::Kind::kCommand) {
+    return ctl.Fail(kExUsage, "an exec: target cannot be compared");
   }
-  argv.insert(argv.end(), {WithSlash(d->source), WithSlash(t->url)});
+  if (t->url.kind == TargetUrl::Kind::kRsyncDaemon && t->password_file.empty() &&
+      !t->url.user.empty() && ctl.config.password_from_env && !std::getenv("RSYNC_PASSWORD")) {
+    // rsync would ask on the terminal, or fail with "auth failed".
+    return ctl.Fail(kExUsage, "target " + target +
+                                  " takes its password from RSYNC_PASSWORD in ferryd's "
+                                  "environment; set it for ferryctl too");
+  }
+  // ferryd's own full-sync run (its transport flags, timeouts,
+  // --modify-window and excludes), as a dry run that lists each difference.
+  std::vector<std::string> argv =
+      BuildTransfer(Transfer::Kind::kFullSync, {}, ResolveTarget(*t, *d)).argv;
+  std::erase(argv, "--stats");
+  argv.insert(argv.begin() + 1, {"--dry-run", "--itemize-changes", "--out-format=%i %n"});
   size_t differences = 0, dir_times = 0;
   auto code = Run(argv, [&](const std::string& line) {
     // "%i %n": 11 change flags, a space, the name. Lines without flags are
@@ -181,7 +181,7 @@ int RunCheckPath(Ctl& ctl, const std::vector<std::string>& args) {
                  "Example:\n  ferryctl check-path /var/www/cache/x.html /var/www/.x.swp\n";
     return kExOk;
   }
-  if (ctl.destinations.empty()) {
+  if (ctl.config.destinations.empty()) {
     return ctl.Fail(kExUsage, "needs the config's destinations (give --config FILE)");
   }
   int result = kExOk;
@@ -192,9 +192,9 @@ int RunCheckPath(Ctl& ctl, const std::vector<std::string>& args) {
     const bool is_dir = (!arg.empty() && arg.back() == '/') ||
                         (lstat(arg.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
     while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
-    const CtlDestination* best = nullptr;
+    const DestinationConfig* best = nullptr;
     std::string rel;
-    for (const CtlDestination& d : ctl.destinations) {
+    for (const DestinationConfig& d : ctl.config.destinations) {
       const std::string root = d.source;
       if (abs == root || abs.starts_with(WithSlash(root))) {
         if (!best || root.size() > best->source.size()) {

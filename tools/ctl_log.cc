@@ -477,7 +477,7 @@ int RunLog(Ctl& ctl, const std::vector<std::string>& args) {
       known.insert(name);
       if (name == o.pending) cursor = c;
     }
-    for (const CtlTarget& t : ctl.targets) known.insert(t.name);
+    for (const TargetConfig& t : ctl.config.targets) known.insert(t.name);
     std::optional<uint32_t> dest;
     if (cursor) {
       dest = cursor->destination;
@@ -486,7 +486,7 @@ int RunLog(Ctl& ctl, const std::vector<std::string>& args) {
         std::cerr << "ferryctl log: note: target " << EscapePath(o.pending)
                   << "'s cursor expired; it gets a full sync before these events\n";
       }
-    } else if (const CtlTarget* t = ctl.FindTarget(o.pending)) {
+    } else if (const TargetConfig* t = ctl.FindTarget(o.pending)) {
       // Configured but never started: everything of its destination.
       dest = destination_id(t->destination);
       if (!dest) sel.nothing = true;

@@ -47,7 +47,7 @@ Result<json> GetStatus(const Ctl& ctl) {
     for (const auto& [name, id] : *names) ids[name] = id;
   }
   for (const auto& [name, id] : ids) {
-    const CtlDestination* d = ctl.FindDestination(name);
+    const DestinationConfig* d = ctl.FindDestination(name);
     ds.push_back({{"name", name}, {"source", d ? d->source : ""}, {"state", StateName(DestinationState::kStopped)}});
   }
   s["destinations"] = ds;
@@ -59,8 +59,8 @@ Result<json> GetStatus(const Ctl& ctl) {
     for (const auto& [n, id] : ids) {
       if (id == cursor.destination) dest = n;
     }
-    const CtlTarget* t = ctl.FindTarget(name);
-    json tj = {{"name", name}, {"destination", dest}, {"url", t ? t->url : ""}};
+    const TargetConfig* t = ctl.FindTarget(name);
+    json tj = {{"name", name}, {"destination", dest}, {"url", t ? t->url.url : ""}};
     tj.update(TargetJournalJson(j, name, cursor.destination, head, now));
     tj["state"] = StateName(tj["expired"].get<bool>()   ? TargetState::kExpired
                             : tj.contains("paused_since") ? TargetState::kPaused
@@ -68,13 +68,13 @@ Result<json> GetStatus(const Ctl& ctl) {
                                                           : TargetState::kCatchingUp);
     ts.push_back(std::move(tj));
   }
-  for (const CtlTarget& t : ctl.targets) {  // configured, never started: full sync at start
+  for (const TargetConfig& t : ctl.config.targets) {  // configured, never started: full sync at start
     bool known = false;
     for (const auto& x : ts) known = known || x["name"] == t.name;
     if (!known) {
       ts.push_back({{"name", t.name},
                     {"destination", t.destination},
-                    {"url", t.url},
+                    {"url", t.url.url},
                     {"state", StateName(TargetState::kFullSync)},
                     {"cursor", 0},
                     {"lag_events", head},

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "settings/control_locator.h"
 #include "tools/ctl.h"
 
 namespace {
@@ -151,10 +152,13 @@ int main(int argc, char** argv) {
     if (!places.journal.empty()) ctl.journal_dir = places.journal;
     if (!places.socket.empty()) {
       ctl.socket = places.socket;
+    } else if (!places.journal.empty() && places.config.empty()) {
+      // The ferryd running on that journal said where it listens; else
+      // quick mode's place.
+      ctl.socket = ferry::ReadControlLocator(places.journal)
+                       .value_or(places.journal + "/ferryd.sock");
     } else if (ctl.socket.empty()) {
-      ctl.socket = !places.journal.empty() && places.config.empty()
-                       ? places.journal + "/ferryd.sock"
-                       : "/run/ferry/ferryd.sock";
+      ctl.socket = "/run/ferry/ferryd.sock";
     }
   }
   try {

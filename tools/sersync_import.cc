@@ -11,6 +11,7 @@
 
 #include "base/units.h"
 #include "journal/filter.h"
+#include "settings/transport.h"
 
 namespace ferry {
 namespace {
@@ -75,18 +76,6 @@ std::string SectionName(std::string_view raw, const char* fallback) {
   return s.empty() || s == "." || s == ".." ? fallback : s;
 }
 
-// Options ferry sets itself (daemon/config.cc refuses them in rsync_args),
-// and those of them that may take their value from the next word.
-constexpr std::string_view kReservedLong =
-    " --delete --delete-missing-args --files-from --from0 --rsh --remove-source-files "
-    "--ignore-times --recursive --dry-run --password-file --timeout --contimeout --copy-links "
-    "--stats ";
-constexpr std::string_view kReservedWithValue =
-    " --files-from --rsh --password-file --timeout --contimeout ";
-bool Listed(std::string_view list, const std::string& word) {
-  return list.find(" " + word + " ") != std::string_view::npos;
-}
-constexpr std::string_view kReservedShort = "0IrnLe";
 constexpr std::string_view kShortWithValue = "BfMTe@";  // the rest of the word is the value
 constexpr std::string_view kShellSyntax = "'\"\\$`;|&<>(){}";
 
@@ -300,12 +289,13 @@ class Importer {
         dropped.push_back(w);
       } else if (w[1] == '-') {
         std::string opt = w.substr(0, w.find('='));
-        if (!Listed(kReservedLong, opt)) {
+        const ReservedRsyncOption* reserved = FindReservedRsyncOption(opt);
+        if (reserved == nullptr) {
           args_ += (args_.empty() ? "" : " ") + w;
           continue;
         }
         dropped.push_back(w);
-        if (Listed(kReservedWithValue, opt) && opt == w && i + 1 < words.size()) {
+        if (reserved->takes_value && opt == w && i + 1 < words.size()) {
           dropped.push_back(words[++i]);
         }
       } else {
@@ -320,7 +310,7 @@ class Importer {
             }
             break;
           }
-          if (kReservedShort.find(w[j]) != std::string_view::npos) {
+          if (FindReservedRsyncOption(std::string{'-', w[j]})) {
             dropped.push_back("-" + std::string(1, w[j]));
           } else {
             kept += w[j];

@@ -24,8 +24,8 @@
 #include <string>
 #include <thread>
 
-#include "daemon/inotify_reader.h"
-#include "daemon/watcher.h"
+#include "watch/inotify_reader.h"
+#include "watch/watcher.h"
 #include "journal/journal.h"
 #include "tests/bench/bench_util.h"
 

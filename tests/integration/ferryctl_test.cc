@@ -42,13 +42,11 @@ std::ostream& operator<<(std::ostream& os, const Ran& r) {
 }
 
 
-// Runs `FERRYCTL --config TMP/ferry.conf ARGS...` (no shell) to its end, with
-// stdout and stderr captured to files under `tmp`; killed after 60 s.
-Ran Ferryctl(const testing::TempDir& tmp, const std::vector<std::string>& args) {
+// Runs `argv` (ferryctl; no shell) to its end, with stdout and stderr
+// captured to files under `tmp`; killed after 60 s.
+Ran RunFerryctl(const testing::TempDir& tmp, std::vector<std::string> argv) {
   static std::atomic<int> counter{0};
   const std::string base = tmp.Sub("ctl-" + std::to_string(counter++));
-  std::vector<std::string> argv = {FERRYCTL, "--config", tmp.Sub("ferry.conf")};
-  argv.insert(argv.end(), args.begin(), args.end());
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -85,6 +83,21 @@ Ran Ferryctl(const testing::TempDir& tmp, const std::vector<std::string>& args) 
   r.out = ReadFile(base + ".out");
   r.err = ReadFile(base + ".err");
   return r;
+}
+
+// `FERRYCTL --config TMP/ferry.conf ARGS...`.
+Ran Ferryctl(const testing::TempDir& tmp, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {FERRYCTL, "--config", tmp.Sub("ferry.conf")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunFerryctl(tmp, std::move(argv));
+}
+
+// `FERRYCTL --journal JOURNAL ARGS...`.
+Ran FerryctlAt(const testing::TempDir& tmp, const std::string& journal,
+               const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {FERRYCTL, "--journal", journal};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunFerryctl(tmp, std::move(argv));
 }
 
 using testing::Eventually;
@@ -465,6 +478,118 @@ TEST_F(FerrydTest, CtlVerifyFindsDrift) {
   EXPECT_EQ(r.code, 64) << r;
 }
 
+// verify runs ferryd's own full-sync command, so it has --modify-window=-1
+// and each transport's flags: a same-size rewrite in the same second (only
+// the nanoseconds of its mtime differ) is drift on every transport. The
+// short daemon form host::module has no port: its destination gives --port.
+TEST_F(FerrydTest, CtlVerifyFindsASameSecondDriftOnEveryTransport) {
+  testing::SshServer sshd(tmp_.Sub("sshd"));
+  if (!sshd.Start()) GTEST_SKIP() << "no usable sshd (install openssh-server)";
+  ASSERT_TRUE(daemon_.Start());
+  const std::string ssh_dir = tmp_.Sub("ssh-dst");
+  std::filesystem::create_directories(ssh_dir);
+  std::string ssh_options;
+  for (const std::string& o : sshd.ClientOptions()) ssh_options += (ssh_options.empty() ? "" : " ") + o;
+  const std::string password = daemon_.PasswordFile("s3cret");
+  std::ofstream(tmp_.Sub("ferry.conf"))
+      << "[journal]\ndir = " << tmp_.Sub("journal") << "\n"
+      << "[destination.www]\nsource = " << src() << "\n"
+      << "[destination.port]\nsource = " << src() << "\nrsync_args = -a --port=" << daemon_.port()
+      << "\n"
+      << "[target.local]\ndestination = www\nurl = " << local() << "\n"
+      << "[target.daemon]\ndestination = www\nurl = " << daemon_.url()
+      << "\npassword_file = " << password << "\n"
+      << "[target.short]\ndestination = port\nurl = ferry@127.0.0.1::data\npassword_file = "
+      << password << "\n"
+      << "[target.ssh]\ndestination = www\nurl = 127.0.0.1:" << ssh_dir
+      << "\nssh_options = " << ssh_options << "\n";
+  Write("f", "aaaa");
+  const timespec t1[2] = {{1'700'000'000, 100'000'000}, {1'700'000'000, 100'000'000}};
+  ASSERT_EQ(utimensat(AT_FDCWD, (src() + "/f").c_str(), t1, AT_SYMLINK_NOFOLLOW), 0);
+  for (const std::string& dir : {local(), module(), ssh_dir}) {
+    ASSERT_EQ(testing::RunToEnd({"rsync", "-a", src() + "/", dir + "/"}, tmp_.Sub("rsync.log")), 0);
+  }
+  for (const char* t : {"local", "daemon", "short", "ssh"}) {
+    Ran r = Ferryctl(tmp_, {"verify", "--target", t});
+    EXPECT_EQ(r.code, 0) << t << "\n" << r;
+    EXPECT_TRUE(Contains(r.out, "matches " + src())) << t << "\n" << r;
+  }
+  const timespec t6[2] = {{1'700'000'000, 600'000'000}, {1'700'000'000, 600'000'000}};
+  for (const std::string& dir : {local(), module(), ssh_dir}) {
+    std::ofstream(dir + "/f") << "bbbb";
+    ASSERT_EQ(utimensat(AT_FDCWD, (dir + "/f").c_str(), t6, AT_SYMLINK_NOFOLLOW), 0);
+  }
+  for (const char* t : {"local", "daemon", "short", "ssh"}) {
+    Ran r = Ferryctl(tmp_, {"verify", "--target", t});
+    EXPECT_EQ(r.code, 1) << t << "\n" << r;
+    EXPECT_TRUE(Contains(r.out, " f\n")) << t << "\n" << r;
+    EXPECT_TRUE(Contains(r.out, "1 difference(s)")) << t << "\n" << r;
+  }
+  EXPECT_EQ(ReadFile(local() + "/f"), "bbbb") << "verify changes nothing";
+}
+
+// Quick mode reaches an rsync daemon with auth, as lsyncd's users run it:
+// with --password-file, or with rsync's own RSYNC_PASSWORD; and without
+// either it says what to give. ferryctl --journal finds that ferryd, and
+// verify takes the target from its settings.
+TEST_F(FerrydTest, QuickModeReachesAnRsyncDaemonWithAPassword) {
+  ASSERT_TRUE(daemon_.Start());
+  const std::string journal = tmp_.Sub("journal");
+  const std::vector<std::string> quick = {FERRYD, "--source", src(), "--target", daemon_.url(),
+                                          "--journal", journal};
+  auto ferryd_log = [&] { return ReadFile(tmp_.Sub("quick.log")); };
+  {
+    std::vector<std::string> argv = quick;
+    argv.insert(argv.begin(), {"/usr/bin/env", "-u", "RSYNC_PASSWORD"});
+    EXPECT_EQ(testing::RunToEnd(argv, tmp_.Sub("quick.log")), 78);
+    EXPECT_TRUE(Contains(ferryd_log(), "--target " + daemon_.url() +
+                                           ": an rsync daemon URL with a user needs a password: "
+                                           "give --password-file FILE (mode 600), or set "
+                                           "RSYNC_PASSWORD in the environment"))
+        << ferryd_log();
+  }
+  struct Way {
+    const char* name;
+    std::vector<std::string> prefix, suffix;
+  };
+  const Way ways[] = {
+      {"--password-file", {"/usr/bin/env", "-u", "RSYNC_PASSWORD"},
+       {"--password-file", daemon_.PasswordFile("s3cret")}},
+      {"RSYNC_PASSWORD", {"/usr/bin/env", "RSYNC_PASSWORD=s3cret"}, {}},
+  };
+  int n = 0;
+  for (const Way& way : ways) {
+    SCOPED_TRACE(way.name);
+    const std::string file = "f" + std::to_string(++n);
+    Write(file, way.name);
+    std::vector<std::string> argv = way.prefix;
+    argv.insert(argv.end(), quick.begin(), quick.end());
+    argv.insert(argv.end(), way.suffix.begin(), way.suffix.end());
+    pid_t pid = testing::StartProcess(argv, tmp_.Sub("quick.log"));
+    ASSERT_GT(pid, 0);
+    EXPECT_TRUE(Eventually([&] { return ReadFile(module() + "/" + file) == way.name; }))
+        << ferryd_log();
+    Ran r;
+    if (way.suffix.empty()) {  // the password is in ferryd's environment only
+      unsetenv("RSYNC_PASSWORD");
+      r = FerryctlAt(tmp_, journal, {"verify", "--target", "target1"});
+      EXPECT_EQ(r.code, 64) << r;
+      EXPECT_TRUE(Contains(r.err, "RSYNC_PASSWORD in ferryd's environment; set it for ferryctl "
+                                  "too"))
+          << r;
+      setenv("RSYNC_PASSWORD", "s3cret", 1);
+    }
+    r = FerryctlAt(tmp_, journal, {"verify", "--target", "target1"});
+    unsetenv("RSYNC_PASSWORD");
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_TRUE(Contains(r.out, "target target1: matches " + src())) << r;
+    r = FerryctlAt(tmp_, journal, {"status"});
+    EXPECT_TRUE(Contains(r.out, "ferryd: running, pid " + std::to_string(pid))) << r;
+    testing::StopProcess(pid);
+    EXPECT_FALSE(Contains(ferryd_log(), "s3cret")) << "the password is never logged";
+  }
+}
+
 TEST_F(FerrydTest, CtlCheckPathNamesTheExcludeThatSkipsAPath) {
   WriteConfig();
   const std::string conf = tmp_.Sub("ferry.conf");
@@ -499,6 +624,24 @@ TEST_F(FerrydTest, CtlImportSersyncPrintsAConfig) {
   EXPECT_TRUE(Contains(r.out, "[target.")) << r;
   r = Ferryctl(tmp_, {"import-sersync", tmp_.Sub("missing.xml")});
   EXPECT_EQ(r.code, 64) << r;
+}
+
+// A ferryd started from a config file keeps its socket elsewhere than its
+// journal (here TMP/ferryd.sock, not TMP/journal/ferryd.sock): ferryctl
+// --journal finds it through the journal's record, which only the owner reads.
+TEST_F(FerrydTest, CtlJournalFindsTheFerrydRunningOnIt) {
+  WriteConfig();
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
+  Ran r = FerryctlAt(tmp_, tmp_.Sub("journal"), {"status"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "ferryd: running, pid " + std::to_string(pid_))) << r;
+  struct stat st;
+  ASSERT_EQ(stat((tmp_.Sub("journal") + "/ferryd.control").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(ReadFile(tmp_.Sub("journal") + "/ferryd.control"), socket_path() + "\n");
+  StopFerryd(SIGTERM);
+  r = FerryctlAt(tmp_, tmp_.Sub("journal"), {"status"});
+  EXPECT_TRUE(Contains(r.out, "stopped")) << "a stale record names a dead socket\n" << r;
 }
 
 TEST_F(FerrydTest, CtlWorksWhileFerrydIsStopped) {

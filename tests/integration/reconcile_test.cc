@@ -1,5 +1,5 @@
 // What changed while ferry was stopped: the catalog reconcile on real trees.
-#include "daemon/reconcile.h"
+#include "watch/reconcile.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

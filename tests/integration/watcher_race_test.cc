@@ -18,7 +18,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/tree_walk.h"
+#include "watch/tree_walk.h"
 #include "tests/lib/watch_harness.h"
 
 namespace ferry {

@@ -12,7 +12,7 @@
 #include <functional>
 #include <string>
 
-#include "daemon/reconcile.h"
+#include "watch/reconcile.h"
 #include "tests/lib/watch_harness.h"
 
 namespace ferry {

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/inotify_reader.h"
-#include "daemon/watcher.h"
+#include "watch/inotify_reader.h"
+#include "watch/watcher.h"
 #include "tests/lib/journal_fixture.h"
 #include "tests/lib/temp_dir.h"
 

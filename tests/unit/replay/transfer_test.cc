@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "settings/checks.h"
 #include "tests/lib/argv.h"
 #include "tests/lib/temp_dir.h"
 

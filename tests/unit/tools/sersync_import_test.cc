@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/config.h"
+#include "settings/config.h"
 #include "tests/lib/temp_dir.h"
 
 namespace ferry {

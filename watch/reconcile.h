@@ -26,7 +26,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
-#include "daemon/watch_options.h"
+#include "settings/event_selection.h"
 #include "journal/filter.h"
 #include "journal/journal.h"
 

@@ -1,5 +1,5 @@
 // Watcher: inotify records to journal events (the records side).
-#include "daemon/watcher.h"
+#include "watch/watcher.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <utility>
 
-#include "daemon/file_stat.h"
-#include "daemon/racy_entries.h"
+#include "watch/file_stat.h"
+#include "watch/racy_entries.h"
 #include "journal/escape.h"
 
 namespace ferry {

@@ -1,4 +1,4 @@
-#include "daemon/file_stat.h"
+#include "watch/file_stat.h"
 
 #include <fcntl.h>
 

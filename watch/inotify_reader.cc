@@ -1,4 +1,4 @@
-#include "daemon/inotify_reader.h"
+#include "watch/inotify_reader.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>

@@ -39,15 +39,4 @@ std::string_view TargetKindName(TargetUrl::Kind kind);  // "local", "rsync", "ss
 // InvalidArgument naming what is wrong with `url` and showing the forms above.
 Result<TargetUrl> ParseTargetUrl(std::string_view url);
 
-// rsync refuses a password file that others can read or write ("password
-// file must not be other-accessible") and fails every run with exit 1.
-// InvalidArgument saying so and how to fix it, NotFound if it is missing.
-Status CheckPasswordFile(const std::string& path);
-
-// Whether `source` is still a directory on `device` (its st_dev when
-// ferryd started). An unmounted
-// source leaves an empty mount point on another device, and a send from it
-// would delete the target's copies: Retry saying so.
-Status CheckSource(const std::string& source, uint64_t device);
-
 }  // namespace ferry

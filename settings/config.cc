@@ -1,6 +1,4 @@
-#include "daemon/config.h"
-
-#include <sys/stat.h>
+#include "settings/config.h"
 
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/parsers.hpp>
@@ -10,6 +8,8 @@
 #include <sstream>
 
 #include "base/units.h"
+#include "settings/checks.h"
+#include "settings/transport.h"
 
 namespace ferry {
 namespace {
@@ -29,31 +29,6 @@ const std::map<std::string, std::set<std::string>>& Keys() {
       {"target", {"destination", "url", "password_file", "timeout", "ssh_options", "parallel"}},
   };
   return keys;
-}
-
-// Options ferry sets itself; an operator's rsync_args must not change them.
-const std::set<std::string>& ReservedRsyncArgs() {
-  static const std::set<std::string> reserved = {"--delete",
-                                                 "--delete-missing-args",
-                                                 "--files-from",
-                                                 "--from0",
-                                                 "-0",
-                                                 "--remove-source-files",
-                                                 "--ignore-times",
-                                                 "-I",
-                                                 "-e",
-                                                 "--rsh",
-                                                 "--recursive",
-                                                 "-r",
-                                                 "--dry-run",
-                                                 "-n",
-                                                 "--password-file",
-                                                 "--timeout",
-                                                 "--contimeout",
-                                                 "--copy-links",
-                                                 "-L",
-                                                 "--stats"};
-  return reserved;
 }
 
 std::vector<std::string> Words(const std::string& s) {
@@ -86,7 +61,8 @@ struct Entry {
 
 class Parser {
  public:
-  Parser(const std::string& text, const std::string& path) : text_(text), path_(path) {}
+  Parser(const std::string& text, const std::string& path, ParseOptions options)
+      : text_(text), path_(path), options_(options) {}
 
   Result<Config> Run() {
     FERRY_RETURN_IF_ERROR(ScanLines());
@@ -118,14 +94,12 @@ class Parser {
     for (const Entry& e : entries) FERRY_RETURN_IF_ERROR(Apply(e));
     return Finish();
   }
+  const Config& so_far() const { return config_; }
 
  private:
   Status At(int line, const std::string& section, const std::string& key,
             const std::string& what) const {
-    std::string where =
-        path_ + (line > 0 ? ":" + std::to_string(line) : "") + ": [" + section + "]";
-    if (!key.empty()) where += " " + key;
-    return Status::InvalidArgument(where + ": " + what);
+    return ConfigError(path_, line, section, key, what);
   }
   Status At(const Entry& e, const std::string& what) const {
     return At(e.line, e.section, e.key, what);
@@ -141,7 +115,10 @@ class Parser {
       if (a == std::string::npos) continue;
       s = s.substr(a, b - a + 1);
       if (s.front() == '[') {
-        if (s.back() != ']') return At(n, s, "", "a section header needs a closing ']'");
+        if (s.back() != ']') {
+          return Status::InvalidArgument(path_ + ":" + std::to_string(n) + ": '" + s +
+                                         "': a section header needs a closing ']'");
+        }
         section = s.substr(1, s.size() - 2);
         size_t dot = section.find('.');
         std::string kind = section.substr(0, dot);
@@ -161,13 +138,20 @@ class Parser {
         if (!seen_sections_.insert(section).second) {
           return At(n, section, "", "appears twice; merge the two sections");
         }
+        header_lines_[section] = n;
+        // A section with no keys is still there: its missing keys are named.
+        if (kind == "destination") Destination(section.substr(dot + 1));
+        if (kind == "target") Target(section.substr(dot + 1));
         continue;
       }
       size_t eq = s.find('=');
       if (eq == std::string::npos) return At(n, section, s, "expected 'key = value'");
       std::string key = s.substr(0, eq);
       key = key.substr(0, key.find_last_not_of(" \t") + 1);
-      if (section.empty()) return At(n, "", key, "every key belongs in a section");
+      if (section.empty()) {
+        return Status::InvalidArgument(path_ + ":" + std::to_string(n) + ": " + key +
+                                       ": comes before any [section]; every key belongs in one");
+      }
       lines_[section + "." + key].push_back(n);
     }
     return Status::Ok();
@@ -187,6 +171,17 @@ class Parser {
     config_.targets.push_back({.name = name});
     target_lines_[name] = 0;
     return config_.targets.back();
+  }
+
+  // A whole number from 1 to `max`, written plainly ("07" and "1e2" are not).
+  Status Count(const Entry& e, const std::string& what, int max, int* out) {
+    int n = 0;
+    if (!(std::istringstream(e.value) >> n) || n < 1 || n > max || std::to_string(n) != e.value) {
+      return At(e, "'" + e.value + "' is not a " + what + " count; allowed: 1 to " +
+                       std::to_string(max));
+    }
+    *out = n;
+    return Status::Ok();
   }
 
   Status Duration(const Entry& e, int64_t* out) {
@@ -225,12 +220,7 @@ class Parser {
       }
     } else if (e.kind == "replay") {
       if (e.key == "workers") {
-        int n = 0;
-        if (!(std::istringstream(e.value) >> n) || n < 1 || n > 64 ||
-            std::to_string(n) != e.value) {
-          return At(e, "'" + e.value + "' is not a worker count; allowed: 1 to 64");
-        }
-        config_.workers = n;
+        return Count(e, "worker", 64, &config_.workers);
       } else if (e.key == "batch_delay") {
         return Duration(e, &config_.batch_delay_ns);
       } else if (e.key == "retry_max") {
@@ -305,23 +295,15 @@ class Parser {
       }
       config_.log_max_size = *s;
     } else if (e.key == "max_files") {
-      int n = 0;
-      if (!(std::istringstream(e.value) >> n) || n < 1 || n > 100 || std::to_string(n) != e.value) {
-        return At(e, "'" + e.value + "' is not a file count; allowed: 1 to 100");
-      }
-      config_.log_max_files = n;
+      return Count(e, "file", 100, &config_.log_max_files);
     }
     return Status::Ok();
   }
 
   Status ApplyDestination(const Entry& e, DestinationConfig& d) {
     if (e.key == "source") {
-      struct stat st;
       if (e.value.empty() || e.value.front() != '/') return At(e, "must be an absolute path");
-      if (stat(e.value.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        return At(e, e.value + " is not a directory");
-      }
-      d.source = e.value;
+      d.source = e.value;  // a directory? CheckConfig (settings/checks.h) says
       while (d.source.size() > 1 && d.source.back() == '/') d.source.pop_back();
     } else if (e.key == "events") {
       auto ev = ParseEventSelection(e.value);
@@ -348,7 +330,7 @@ class Parser {
         if (w.empty() || w.front() != '-') {
           return At(e, "'" + w + "' is not an option; only options (starting with '-') go here");
         }
-        if (ReservedRsyncArgs().count(opt)) {
+        if (FindReservedRsyncOption(opt)) {
           return At(e, "'" + opt + "' is set by ferry itself and may not be given here");
         }
         if (!w.starts_with("--")) {
@@ -356,7 +338,7 @@ class Parser {
           // while cursors advance).
           for (char c : w.substr(1)) {
             const std::string flag = std::string("-") + c;
-            if (ReservedRsyncArgs().count(flag)) {
+            if (FindReservedRsyncOption(flag)) {
               return At(e, "'" + flag + "' (in '" + w +
                                "') is set by ferry itself and may not be given here");
             }
@@ -377,75 +359,112 @@ class Parser {
       t.url = *u;
       target_lines_[t.name] = e.line;
     } else if (e.key == "password_file") {
-      Status s = CheckPasswordFile(e.value);
-      if (!s.ok()) return At(e, s.message());
-      t.password_file = e.value;
+      t.password_file = e.value;  // usable? CheckConfig says
     } else if (e.key == "timeout") {
       FERRY_RETURN_IF_ERROR(Duration(e, &t.timeout_ns));
       if (t.timeout_ns < 1'000'000'000) return At(e, "must be at least 1s");
     } else if (e.key == "ssh_options") {
       t.ssh_options = Words(e.value);
     } else if (e.key == "parallel") {
-      int n = 0;
-      if (!(std::istringstream(e.value) >> n) || n < 1 || n > 32 || std::to_string(n) != e.value) {
-        return At(e, "'" + e.value + "' is not a transfer count; allowed: 1 to 32");
-      }
-      t.parallel = n;
+      return Count(e, "transfer", 32, &t.parallel);
     }
     return Status::Ok();
   }
 
-  Status Missing(const std::string& section, const std::string& key) const {
-    return At(0, section, key, "is required");
+  // At the section's header line (0 when the section is absent), saying
+  // what the key is for.
+  Status Missing(const std::string& section, const std::string& key,
+                 const std::string& what) const {
+    auto it = header_lines_.find(section);
+    return At(it == header_lines_.end() ? 0 : it->second, section, key, "is required: " + what);
   }
 
   Result<Config> Finish() {
-    if (config_.journal_dir.empty()) return Missing("journal", "dir");
+    if (config_.journal_dir.empty()) {
+      return Missing("journal", "dir",
+                     "the absolute directory of ferry's change journal, e.g. dir = "
+                     "/var/lib/ferry/journal");
+    }
     if (config_.destinations.empty()) {
       return Status::InvalidArgument(path_ +
                                      ": no [destination.NAME] section; ferry has nothing "
                                      "to replicate");
     }
     for (const auto& d : config_.destinations) {
-      if (d.source.empty()) return Missing("destination." + d.name, "source");
+      if (d.source.empty()) {
+        return Missing("destination." + d.name, "source",
+                       "the absolute directory to replicate, e.g. source = /var/www");
+      }
     }
     for (auto& t : config_.targets) {
       const std::string section = "target." + t.name;
-      if (t.destination.empty()) return Missing(section, "destination");
-      if (t.url.url.empty()) return Missing(section, "url");
-      bool known = false;
       std::string names;
-      for (const auto& d : config_.destinations) {
-        known = known || d.name == t.destination;
-        names += (names.empty() ? "" : ", ") + d.name;
+      for (const auto& d : config_.destinations) names += (names.empty() ? "" : ", ") + d.name;
+      if (t.destination.empty()) {
+        return Missing(section, "destination", "the [destination.NAME] this target receives; "
+                                               "defined: " + names);
       }
+      if (t.url.url.empty()) {
+        return Missing(section, "url",
+                       "where the target is: /abs/dir, rsync://[user@]host[:port]/module, "
+                       "[user@]host::module, [user@]host:/path or exec:/path/to/program");
+      }
+      bool known = false;
+      for (const auto& d : config_.destinations) known = known || d.name == t.destination;
       if (!known) {
         auto it = lines_.find(section + ".destination");
         return At(it == lines_.end() ? 0 : it->second.front(), section, "destination",
                   "'" + t.destination + "' is not a destination; defined: " + names);
       }
       if (t.url.kind == TargetUrl::Kind::kRsyncDaemon && t.password_file.empty() &&
-          !t.url.user.empty()) {
+          !t.url.user.empty() && !options_.password_from_env) {
+        if (options_.command_line) {
+          return Status::InvalidArgument(
+              "--target " + t.url.url +
+              ": an rsync daemon URL with a user needs a password: give --password-file FILE "
+              "(mode 600), or set RSYNC_PASSWORD in the environment");
+        }
         return At(target_lines_[t.name], section, "password_file",
                   "is required for an rsync daemon URL with a user (" + t.url.url + ")");
       }
     }
     config_.path = path_;
+    config_.password_from_env = options_.password_from_env;
+    for (const auto& [key, lines] : lines_) config_.lines[key] = lines.front();
     return std::move(config_);
   }
 
   const std::string& text_;
   std::string path_;
+  ParseOptions options_;
   Config config_;
   std::map<std::string, std::vector<int>> lines_;  // "section.key" -> lines, in order
   std::set<std::string> seen_sections_;
+  std::map<std::string, int> header_lines_;  // section -> the line of its header
   std::map<std::string, int> target_lines_;  // target name -> line of its url
 };
 
 }  // namespace
 
-Result<Config> ParseConfig(const std::string& text, const std::string& path) {
-  return Parser(text, path).Run();
+Status ConfigError(const std::string& path, int line, const std::string& section,
+                   const std::string& key, const std::string& what) {
+  std::string where = path + (line > 0 ? ":" + std::to_string(line) : "") + ": [" + section + "]";
+  if (!key.empty()) where += " " + key;
+  return Status::InvalidArgument(where + ": " + what);
+}
+
+Status ConfigError(const Config& config, const std::string& section, const std::string& key,
+                   const std::string& what) {
+  auto it = config.lines.find(section + "." + key);
+  return ConfigError(config.path, it == config.lines.end() ? 0 : it->second, section, key, what);
+}
+
+Result<Config> ParseConfig(const std::string& text, const std::string& path,
+                           ParseOptions options, Config* so_far) {
+  Parser parser(text, path, options);
+  auto config = parser.Run();
+  if (!config && so_far != nullptr) *so_far = parser.so_far();
+  return config;
 }
 
 Result<Config> LoadConfig(const std::string& path) {
@@ -453,7 +472,10 @@ Result<Config> LoadConfig(const std::string& path) {
   if (!in) return ErrnoStatus(errno, "read config", path);
   std::stringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), path);
+  auto config = ParseConfig(text.str(), path);
+  if (!config) return config;
+  FERRY_RETURN_IF_ERROR(CheckConfig(*config));
+  return config;
 }
 
 }  // namespace ferry

@@ -1,4 +1,4 @@
-#include "daemon/pending_catalog.h"
+#include "watch/pending_catalog.h"
 
 #include <gtest/gtest.h>
 

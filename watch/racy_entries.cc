@@ -1,4 +1,4 @@
-#include "daemon/racy_entries.h"
+#include "watch/racy_entries.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <mutex>
 
-#include "daemon/reconcile.h"
+#include "watch/reconcile.h"
 
 namespace ferry {
 namespace {

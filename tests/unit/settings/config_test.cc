@@ -1,4 +1,5 @@
-#include "daemon/config.h"
+#include "settings/checks.h"
+#include "settings/config.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -65,8 +66,13 @@ class ConfigTest : public ::testing::Test {
            "url = /srv/mirror/www\n";
   }
 
+  // Parsing and then the file-system checks, as LoadConfig does.
   Result<Config> Parse(const std::string& text) {
-    return ParseConfig(text, "/etc/ferry/ferry.conf");
+    auto c = ParseConfig(text, "/etc/ferry/ferry.conf");
+    if (c) {
+      if (Status s = CheckConfig(*c); !s.ok()) return s;
+    }
+    return c;
   }
 
   // Replaces the lines that `prefix` starts (through the end of its last
@@ -133,7 +139,7 @@ TEST_F(ConfigTest, EveryBrokenConfigNamesFileLineKeyAndWhatIsAllowed) {
       {"max_size = 8G", "max_size = lots", f + ":5: [journal] max_size: 'lots' is not a size"},
       {"dir = /var/lib/ferry", "dir = relative/dir",
        f + ":2: [journal] dir: must be an absolute path"},
-      {"dir = /var/lib/ferry", "# no dir", f + ": [journal] dir: is required"},
+      {"dir = /var/lib/ferry", "# no dir", f + ":1: [journal] dir: is required"},
       {"workers = 2", "workers = 0", f + ":8: [replay] workers: '0' is not a worker count"},
       {"workers = 2", "workers = two", f + ":8: [replay] workers: 'two' is not a worker count"},
       {"batch_delay = 20ms", "batch_delay = 20", f + ":9: [replay] batch_delay: '20' is not a"},
@@ -142,7 +148,7 @@ TEST_F(ConfigTest, EveryBrokenConfigNamesFileLineKeyAndWhatIsAllowed) {
       {"[control]", "[controls]", f + ":13: [controls]: unknown section; allowed:"},
       {"[destination.www]", "[destination]", f + ":16: [destination]: needs a name"},
       {"[destination.www]", "[destination.w w]", f + ":16: [destination.w w]: the name may use"},
-      {"[replay]", "[replay", f + ":7: [[replay]: a section header needs a closing ']'"},
+      {"[replay]", "[replay", f + ":7: '[replay': a section header needs a closing ']'"},
       {"source = ", "source = /nonexistent/dir",
        f + ":17: [destination.www] source: /nonexistent/dir is not a directory"},
       {"events = ", "events = create,closewrite",
@@ -168,12 +174,12 @@ TEST_F(ConfigTest, EveryBrokenConfigNamesFileLineKeyAndWhatIsAllowed) {
       {"timeout = 100s", "timeout = 100", f + ":30: [target.backup1] timeout: '100' is not a"},
       {"destination = www\nurl = /srv", "destination = blog\nurl = /srv",
        f + ":33: [target.mirror] destination: 'blog' is not a destination; defined: www"},
-      {"url = /srv/mirror/www", "", f + ": [target.mirror] url: is required"},
+      {"url = /srv/mirror/www", "", f + ":32: [target.mirror] url: is required"},
       {"timeout = 100s", "timeot = 100s",
        f + ":30: [target.backup1] timeot: unknown key; allowed here: destination, parallel,"},
       {"sync = group", "sync = group\nsync = off",
        f + ":4: [journal] sync: given twice; only exclude and exclude_regex repeat"},
-      {"[journal]", "orphan = 1\n[journal]", f + ":1: [] orphan: every key belongs in a section"},
+      {"[journal]", "orphan = 1\n[journal]", f + ":1: orphan: comes before any [section]; every key belongs in one"},
       {"password_file = ", "# no password",
        f + ":28: [target.backup1] password_file: is required for an rsync daemon URL with a user"},
       {"[target.mirror]", "[target.backup1]",

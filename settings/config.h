@@ -19,15 +19,16 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
-#include "daemon/watch_options.h"
+#include "settings/event_selection.h"
 #include "journal/filter.h"
 #include "journal/journal.h"
-#include "replay/target.h"
+#include "settings/target_url.h"
 
 namespace ferry {
 
@@ -72,12 +73,35 @@ struct Config {
   std::string metrics_listen;  // HOST:PORT for GET /metrics; empty: off
   std::vector<DestinationConfig> destinations;
   std::vector<TargetConfig> targets;
+  // "section.key" -> the line of its first occurrence, for the messages of
+  // the checks that come after parsing (settings/checks.h).
+  std::map<std::string, int> lines;
+  bool password_from_env = false;  // ParseOptions::password_from_env
 };
 
-// Reads and checks `path`. InvalidArgument with the one-line message above.
+struct ParseOptions {
+  // rsync daemon targets with a user may lack password_file: rsync takes
+  // RSYNC_PASSWORD from the environment (quick mode, settings/quick_mode.h).
+  bool password_from_env = false;
+  // The text is quick mode's: a missing password names its options.
+  bool command_line = false;
+};
+
+// Parses `text` (`path` only names it in messages): pure, nothing is
+// stat'ed. InvalidArgument with the one-line message above.
+// On an error, `*so_far` (if given) gets what came before it: enough for
+// `ferryctl reload` to reach the ferryd that will refuse the file.
+Result<Config> ParseConfig(const std::string& text, const std::string& path,
+                           ParseOptions options = {}, Config* so_far = nullptr);
+// Reads and parses `path`, then runs CheckConfig (settings/checks.h) on it.
 Result<Config> LoadConfig(const std::string& path);
-// The same for text already read (`path` only names it in messages).
-Result<Config> ParseConfig(const std::string& text, const std::string& path);
+// The one-line message: "PATH:LINE: [SECTION] KEY: WHAT" (no ":LINE" for 0,
+// no " KEY" when empty).
+Status ConfigError(const std::string& path, int line, const std::string& section,
+                   const std::string& key, const std::string& what);
+// The same at the line where `config` had `section`.`key`.
+Status ConfigError(const Config& config, const std::string& section, const std::string& key,
+                   const std::string& what);
 // The resolved settings, every default filled in, as ferry.conf text.
 std::string DescribeConfig(const Config& config);
 

@@ -1,4 +1,4 @@
-#include "daemon/tree_walk.h"
+#include "watch/tree_walk.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "daemon/file_stat.h"
+#include "watch/file_stat.h"
 
 namespace ferry {
 

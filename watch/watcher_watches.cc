@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <fstream>
 
-#include "daemon/file_stat.h"
-#include "daemon/tree_walk.h"
-#include "daemon/watcher.h"
+#include "watch/file_stat.h"
+#include "watch/tree_walk.h"
+#include "watch/watcher.h"
 #include "journal/escape.h"
 
 namespace ferry {

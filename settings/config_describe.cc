@@ -2,7 +2,7 @@
 #include <sstream>
 
 #include "base/units.h"
-#include "daemon/config.h"
+#include "settings/config.h"
 
 namespace ferry {
 

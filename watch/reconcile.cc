@@ -1,11 +1,11 @@
-#include "daemon/reconcile.h"
+#include "watch/reconcile.h"
 
 #include <sys/stat.h>
 
 #include <algorithm>
 
-#include "daemon/file_stat.h"
-#include "daemon/tree_walk.h"
+#include "watch/file_stat.h"
+#include "watch/tree_walk.h"
 
 namespace ferry {
 namespace {

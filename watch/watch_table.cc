@@ -1,4 +1,4 @@
-#include "daemon/watch_table.h"
+#include "watch/watch_table.h"
 
 namespace ferry {
 namespace {

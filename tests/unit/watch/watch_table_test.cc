@@ -1,10 +1,10 @@
-#include "daemon/watch_table.h"
+#include "watch/watch_table.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "daemon/watch_options.h"
+#include "settings/event_selection.h"
 
 namespace ferry {
 namespace {

@@ -1,4 +1,4 @@
-#include "daemon/inotify_parse.h"
+#include "watch/inotify_parse.h"
 
 #include <gtest/gtest.h>
 #include <sys/inotify.h>

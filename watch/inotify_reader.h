@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "daemon/inotify_parse.h"
+#include "watch/inotify_parse.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "daemon/watch_options.h"
+#include "settings/event_selection.h"
 
 #include <array>
 #include <utility>

@@ -1,5 +1,5 @@
 // RacyEntries: which catalog rows wait for their tick, and when they are due.
-#include "daemon/racy_entries.h"
+#include "watch/racy_entries.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

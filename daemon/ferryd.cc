@@ -155,26 +155,24 @@ Result<std::unique_ptr<Ferryd::Destination>> Ferryd::PrepareDestination(
   d->id = *id;
   auto filter = Filter::Create(dc.filter);
   if (!filter) return filter.error().WithContext("destination " + dc.name);
-  auto watcher = Watcher::Create({.name = dc.name,
-                                  .destination = d->id,
-                                  .root = dc.source,
-                                  .filter = *filter,
-                                  .events = dc.events},
-                                 journal_.get());
-  if (!watcher) return watcher.error();
-  d->watcher = std::move(*watcher);
+  auto watch = CreateInotifyTreeWatcher({.name = dc.name,
+                                         .destination = d->id,
+                                         .root = dc.source,
+                                         .filter = *filter,
+                                         .events = dc.events},
+                                        journal_.get());
+  if (!watch) return watch.error();
+  d->watch = std::move(*watch);
   auto start = std::chrono::steady_clock::now();
-  auto stats = d->watcher->Start();
+  auto stats = d->watch->Start();
   if (!stats) return stats.error().WithContext("destination " + dc.name);
   spdlog::info(
       "destination {}: {} watching {} directories; reconciled {} entries in {:.2f} s: {} new, "
       "{} changed, {} gone{}",
-      dc.name, dc.source, d->watcher->status().watches, stats->entries,
+      dc.name, dc.source, d->watch->status().watches, stats->entries,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
       stats->created, stats->modified + stats->attrib, stats->deleted,
       stats->first_sync ? " (first start: full sync)" : "");
-  d->reader = std::make_unique<InotifyReader>(d->watcher->fd());
-  FERRY_RETURN_IF_ERROR(d->reader->Start());
   d->next_full_sync =
       std::chrono::steady_clock::now() + std::chrono::nanoseconds(dc.full_sync_every_ns);
   return d;
@@ -306,8 +304,8 @@ void Ferryd::WatchLoop(Destination* d) {
   while (!stop_ && !d->stop) {
     std::string failed;
     try {
-      if (Status err = d->reader->error(); !err.ok()) {
-        failed = "the inotify reader stopped: " + err.message();
+      if (Status err = d->watch->FeedError(); !err.ok()) {
+        failed = err.message();
       } else {
         WatchTurn(d);
       }
@@ -316,11 +314,10 @@ void Ferryd::WatchLoop(Destination* d) {
     }
     if (!failed.empty()) RecoverWatch(d, failed);
   }
-  // Journal what the reader had already read; the rest is found by the
+  // Journal what the feed had already read; the rest is found by the
   // reconcile at the next start.
-  d->reader->Stop();
   try {
-    Status s = d->watcher->Process(d->reader->Take(0));
+    Status s = d->watch->Stop();
     if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
   } catch (const std::exception& e) {
     spdlog::error("destination {}: at shutdown: {}; the next start's reconcile finds what was "
@@ -330,15 +327,10 @@ void Ferryd::WatchLoop(Destination* d) {
 
 void Ferryd::WatchTurn(Destination* d) {
   if (FailpointHit("watch-loop-throw")) throw std::runtime_error("failpoint watch-loop-throw");
-  auto records = d->reader->Take(100);
   const uint64_t head = journal_->LastSeq();
-  Status s = d->watcher->Process(records);
-  if (s.ok() && d->retry.exchange(false)) s = d->watcher->Retry();
-  if (s.ok()) s = d->watcher->Tick();
-  if (s.ok()) s = d->watcher->Settle([d] { return d->reader->CaughtUp(); });
+  Status s = d->watch->Turn();
   if (!s.ok()) spdlog::error("destination {}: {}", d->config.name, s.ToString());
-  // A Tick can journal too: the rescan after the journal failed, say.
-  if (!records.empty() || journal_->LastSeq() != head) {
+  if (journal_->LastSeq() != head) {
     std::lock_guard lock(d->lanes_mu);
     for (Lane* lane : d->lanes) lane->Notify();
   }
@@ -387,8 +379,8 @@ void Ferryd::RecoverWatch(Destination* d, const std::string& why) {
                     d->config.name, why,
                     std::chrono::duration_cast<std::chrono::seconds>(now - d->recovered_at).count(),
                     d->recovery_backoff.count());
-      d->watcher->RecordsStopped(why + "; rebuilt in " +
-                                 std::to_string(d->recovery_backoff.count()) + " s");
+      d->watch->FeedStopped(why + "; rebuilt in " + std::to_string(d->recovery_backoff.count()) +
+                            " s");
       SleepUnless(d->recovery_backoff, stopping);
       if (stopping()) return;
     } else if (attempt == 1) {
@@ -397,26 +389,17 @@ void Ferryd::RecoverWatch(Destination* d, const std::string& why) {
     }
     std::string failed;
     try {
-      d->reader->Stop();
-      // What was read before it stopped; the rescan covers what was lost.
-      (void)d->watcher->Process(d->reader->Take(0));
-      auto stats = d->watcher->Rebuild();
+      auto stats = d->watch->Rebuild();
       if (stats) {
-        d->reader = std::make_unique<InotifyReader>(d->watcher->fd());
-        Status started = d->reader->Start();
-        if (started.ok()) {
-          spdlog::info(
-              "destination {}: watching again after a rescan: {} new, {} changed, {} gone",
-              d->config.name, stats->created, stats->modified + stats->attrib, stats->deleted);
-          d->recovered_at = std::chrono::steady_clock::now();
-          std::lock_guard lock(d->lanes_mu);
-          for (Lane* lane : d->lanes) lane->Notify();
-          return;
-        }
-        failed = started.ToString();
-      } else {
-        failed = stats.error().ToString();
+        spdlog::info("destination {}: watching again after a rescan: {} new, {} changed, {} gone",
+                     d->config.name, stats->created, stats->modified + stats->attrib,
+                     stats->deleted);
+        d->recovered_at = std::chrono::steady_clock::now();
+        std::lock_guard lock(d->lanes_mu);
+        for (Lane* lane : d->lanes) lane->Notify();
+        return;
       }
+      failed = stats.error().ToString();
     } catch (const std::exception& e) {
       failed = e.what();
     }
@@ -485,7 +468,7 @@ void Ferryd::TrimJournal(const RetentionPolicy& policy) {
 void Ferryd::Stop() { stop_ = true; }
 void Ferryd::Retry() {
   std::lock_guard lock(mu_);
-  for (auto& d : destinations_) d->retry = true;
+  for (auto& d : destinations_) d->watch->RequestRetry();
 }
 
 }  // namespace ferry

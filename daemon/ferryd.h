@@ -1,10 +1,11 @@
-// Ferryd: the running daemon. Wires a Config into watchers (one inotify
-// reader and one processing thread per destination), the journal, replay
-// lanes on UringWorker threads, and the control socket.
+// Ferryd: the running daemon. Wires a Config into the watch stage (one
+// TreeWatcher and one watch thread per destination; it sees events and
+// states, not inotify), the journal, replay lanes on UringWorker threads,
+// and the control socket.
 //
 // main() calls Maintain() every few hundred ms until stopped() (SIGTERM or
 // SIGINT call Stop()); destroying the Ferryd then shuts down in order: close
-// the control socket, stop reading inotify and journal what was read, let
+// the control socket, stop the watch feeds and journal what they read, let
 // running transfers finish for up to [replay] shutdown_grace, then stop them
 // (SIGTERM, then SIGKILL), close the journal. Nothing pending is lost: it is
 // on disk and goes out after the next start.
@@ -26,9 +27,8 @@
 #include "base/status.h"
 #include "settings/config.h"
 #include "daemon/control_server.h"
-#include "watch/inotify_reader.h"
 #include "daemon/metrics_server.h"
-#include "watch/watcher.h"
+#include "watch/tree_watcher.h"
 #include "journal/journal.h"
 #include "replay/lane.h"
 #include "replay/worker.h"
@@ -76,13 +76,11 @@ class Ferryd {
   struct Destination {
     DestinationConfig config;
     uint32_t id = 0;
-    std::unique_ptr<Watcher> watcher;
-    std::unique_ptr<InotifyReader> reader;
+    std::unique_ptr<TreeWatcher> watch;  // the watch stage (watch/tree_watcher.h)
     std::mutex lanes_mu;
     std::vector<Lane*> lanes;  // guarded by lanes_mu: the watch thread notifies them
     std::thread thread;
-    std::atomic<bool> stop{false};   // this destination alone (reload removed it)
-    std::atomic<bool> retry{false};  // set by Retry(), taken by the watch loop
+    std::atomic<bool> stop{false};  // this destination alone (reload removed it)
     std::chrono::steady_clock::time_point next_full_sync;
     // The watch thread's failures (its reader's errors, exceptions), each
     // logged and followed by a rebuild of the watches and a rescan.
@@ -122,9 +120,9 @@ class Ferryd {
   void WatchLoop(Destination* d);
   // One turn of it: records, retries, ticks, settling.
   void WatchTurn(Destination* d);
-  // The watch thread failed (`why`): logs it, shows it in status, stops the
-  // reader, rebuilds the watches and rescans (Watcher::Rebuild), and starts
-  // a new reader; tried again with backoff until it works or ferryd stops.
+  // The watch thread failed (`why`): logs it, shows it in status, and
+  // rebuilds the watches and rescans (TreeWatcher::Rebuild); tried again
+  // with backoff until it works or ferryd stops.
   void RecoverWatch(Destination* d, const std::string& why);
   // Shows `what` as the destination's last failure (and counts one).
   void NoteWatchFailure(Destination* d, const std::string& what, bool count);

@@ -198,7 +198,7 @@ json Ferryd::StatusJson() {
             {"journal", std::move(journal)}};
   json ds = json::array();
   for (auto& d : destinations_) {
-    const WatcherStatus w = d->watcher->status();
+    const WatcherStatus w = d->watch->status();
     json failure = nullptr;
     uint64_t failures = 0;
     {

@@ -158,4 +158,21 @@ std::optional<std::vector<std::string>> ComplainedPaths(std::string_view text, b
   return paths;
 }
 
+std::string ExplainFailure(const std::string& text) {
+  std::string last, complaint;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    if (line.starts_with("@ERROR")) return line;
+    if (line.starts_with("rsync: ")) complaint = line;
+    last = line;
+  }
+  return complaint.empty() ? last : complaint;
+}
+
+
 }  // namespace ferry

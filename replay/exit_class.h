@@ -48,4 +48,9 @@ bool OnlyMissingPaths(std::string_view stderr_text, bool stderr_cut);
 std::optional<std::vector<std::string>> ComplainedPaths(std::string_view stderr_text,
                                                         bool stderr_cut, std::string_view root);
 
+// The line of a child's stderr that explains its failure: rsync's "@ERROR"
+// from a daemon, else its last "rsync: ..." complaint (the final "rsync
+// error: ... (code 23)" line only repeats the exit code), else the last line.
+std::string ExplainFailure(const std::string& stderr_text);
+
 }  // namespace ferry

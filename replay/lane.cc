@@ -7,40 +7,11 @@
 #include <cstdio>
 
 #include "journal/escape.h"
+#include "replay/local_target.h"
 #include "replay/spawn.h"
 #include "settings/checks.h"
 
 namespace ferry {
-namespace {
-
-// The line of a child's stderr that explains the failure: rsync's "@ERROR"
-// from a daemon, else its last "rsync: ..." complaint (the final "rsync
-// error: ... (code 23)" line only repeats the exit code), else the last line.
-std::string Explain(const std::string& text) {
-  std::string last, complaint;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (line.empty()) continue;
-    if (line.starts_with("@ERROR")) return line;
-    if (line.starts_with("rsync: ")) complaint = line;
-    last = line;
-  }
-  return complaint.empty() ? last : complaint;
-}
-
-Transfer::Kind KindForEvent(const Event& e) {
-  if (e.kind == EventKind::kDelete) return Transfer::Kind::kDelete;
-  if (e.is_dir) return Transfer::Kind::kTree;
-  if (e.kind == EventKind::kAttrib) return Transfer::Kind::kMetadata;
-  return Transfer::Kind::kContent;
-}
-
-}  // namespace
-
 Lane::Lane(LaneOptions options, Journal* journal, Executor* executor)
     : options_(std::move(options)),
       journal_(journal),
@@ -118,10 +89,6 @@ void Lane::Resync() {
     resync_requested_ = true;
   }
   executor_->Post([this] { SchedulePoll(0); });
-}
-
-void Lane::RetryDeadLettersNow() {
-  executor_->Post([this] { RetryDeadLetters(); });
 }
 
 void Lane::Stop() {
@@ -274,8 +241,10 @@ void Lane::Poll() {
                    options_.target.name, removed);
     }
   }
-  ApplyMoves(&plan);
-  batch.waves = Waves(BuildTransfers(plan, options_.target));
+  if (options_.target.url.kind == TargetUrl::Kind::kLocal) {
+    RenameOnLocalTarget(options_.target.url.path, plan.moves);
+  }
+  batch.waves = BuildWaves(plan, options_.target, options_.parallel);
   SetState(head > batch.upto || batch.events.size() > 1000 ? TargetState::kCatchingUp
            : status().state == TargetState::kStarting        ? TargetState::kOk
                                                            : status().state);
@@ -372,24 +341,6 @@ void Lane::RunProbe(RsyncFeatures trying) {
   });
 }
 
-void Lane::ApplyMoves(Plan* plan) {
-  if (options_.target.url.kind != TargetUrl::Kind::kLocal) return;
-  const std::string& dst = options_.target.url.path;
-  for (const PlannedMove& m : plan->moves) {
-    const std::string from = dst + "/" + m.from, to = dst + "/" + m.to;
-    struct stat st;
-    // Rename what the target has instead of sending it again; the tree or
-    // file send that follows verifies the result.
-    if (lstat(from.c_str(), &st) != 0 || S_ISDIR(st.st_mode) != m.is_dir) continue;
-    if (m.is_dir && lstat(to.c_str(), &st) == 0) continue;  // never merge into a directory
-    if (rename(from.c_str(), to.c_str()) != 0) continue;    // e.g. the parent is missing
-    // A renamed file is still sent with its content (--ignore-times): a
-    // quick check of the renamed copy missed a same-size rewrite made within
-    // the same second (found by the fault suite). Directories keep the
-    // saving: their tree send skips what the rename already put in place.
-  }
-}
-
 void Lane::StartFullSync(uint64_t head, const std::string& why) {
   spdlog::info("target {}: full sync ({})", options_.target.name, why);
   SetState(TargetState::kFullSync);
@@ -427,28 +378,6 @@ void Lane::Forget() {
   }
 }
 
-std::vector<std::vector<Transfer>> Lane::Waves(std::vector<Transfer> transfers) const {
-  std::vector<std::vector<Transfer>> waves;
-  const size_t n = static_cast<size_t>(std::max(1, options_.parallel));
-  for (Transfer& t : transfers) {
-    const bool shardable = n > 1 && t.paths.size() > 1 && t.kind != Transfer::Kind::kCopyMove &&
-                           t.kind != Transfer::Kind::kFullSync &&
-                           options_.target.url.kind != TargetUrl::Kind::kCommand;
-    if (!shardable) {
-      waves.push_back({std::move(t)});
-      continue;
-    }
-    std::vector<std::vector<std::string>> shards(n);
-    for (std::string& p : t.paths) shards[std::hash<std::string>()(p) % n].push_back(std::move(p));
-    std::vector<Transfer> wave;
-    for (auto& shard : shards) {
-      if (!shard.empty()) wave.push_back(BuildTransfer(t.kind, std::move(shard), options_.target));
-    }
-    waves.push_back(std::move(wave));
-  }
-  return waves;
-}
-
 void Lane::RunNext() {
   Batch& b = *batch_;
   if (b.wave == b.waves.size()) return FinishBatch();
@@ -461,7 +390,7 @@ void Lane::RunNext() {
 
 std::pair<Classified, std::string> Lane::Judge(const ChildExit& e) {
   Classified c = Classify(e);
-  const std::string detail = Explain(e.stderr_tail);
+  const std::string detail = ExplainFailure(e.stderr_tail);
   std::string message = detail.empty() ? c.reason : c.reason + ": " + detail;
   std::lock_guard lock(mu_);
   (c.outcome == Outcome::kDelivered ? status_.transfers_ok : status_.transfers_failed)++;
@@ -607,30 +536,6 @@ Classified Lane::Classify(const ChildExit& e) const {
   return c;
 }
 
-void Lane::AddDeadLetter(const std::string& path, const std::string& error) {
-  const Batch& b = *batch_;
-  Event event{.kind = EventKind::kModify, .path = path};
-  for (auto it = b.events.rbegin(); it != b.events.rend(); ++it) {
-    if (it->path == path || it->old_path == path) {
-      event = *it;
-      break;
-    }
-  }
-  if (event.seq == 0) event.seq = b.upto;
-  const int64_t now = executor_->clock()->WallNanos();
-  spdlog::error("target {}: dead-lettered {} (seq {}): {}", options_.target.name, EscapePath(path),
-                event.seq, error);
-  Status s = journal_->PutDeadLetter({.target = options_.target.name,
-                                      .event = std::move(event),
-                                      .error = error,
-                                      .attempts = static_cast<uint32_t>(options_.partial_attempts),
-                                      .first_failed_ns = now,
-                                      .last_failed_ns = now});
-  if (!s.ok()) Log(s);
-  std::lock_guard lock(mu_);
-  ++status_.dead_lettered;
-}
-
 void Lane::FinishBatch() {
   Batch b = std::move(*batch_);
   batch_.reset();
@@ -688,66 +593,6 @@ void Lane::Fail(Classified c, std::string message) {
   poll_scheduled_ = false;  // drop any earlier poll: the backoff decides
   ++poll_generation_;
   SchedulePoll(delay);
-}
-
-void Lane::RetryDeadLettersEvery() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-  }
-  executor_->RunAfter(options_.dead_letter_retry_ns, [this] { RetryDeadLettersEvery(); });
-  RetryDeadLetters();
-}
-
-void Lane::RetryDeadLetters() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-  }
-  if (batch_ || retrying_dead_letters_ || probing_ || ProbeWanted()) {
-    dead_letters_wanted_ = true;  // Poll runs it once the batch (or probe) has ended
-    return;
-  }
-  auto letters = journal_->ListDeadLetters(options_.target.name);
-  if (!letters) return Log(letters.error());
-  if (letters->empty()) return;
-  retrying_dead_letters_ = true;
-  UpdateBusy();
-  auto queue = std::make_shared<std::deque<DeadLetter>>(letters->begin(), letters->end());
-  auto step = std::make_shared<std::function<void()>>();
-  // The step holds itself only weakly (a strong self-capture is a cycle that
-  // leaks every round); the running child's callback keeps it alive.
-  *step = [this, queue, weak_step = std::weak_ptr(step)] {
-    bool stopping;
-    {
-      std::lock_guard lock(mu_);
-      stopping = stopping_;
-    }
-    if (queue->empty() || stopping) {
-      retrying_dead_letters_ = false;
-      UpdateBusy();
-      SchedulePoll(0);
-      return;
-    }
-    DeadLetter letter = std::move(queue->front());
-    queue->pop_front();
-    Transfer t = BuildTransfer(KindForEvent(letter.event), {letter.event.path}, options_.target);
-    Spawn(t, [this, letter, step = weak_step.lock()](ChildExit e) mutable {
-      Classified c = Classify(e);
-      if (c.outcome == Outcome::kDelivered) {
-        Status s = journal_->RemoveDeadLetter(letter.target, letter.event.seq);
-        if (!s.ok()) Log(s);
-      } else {
-        ++letter.attempts;
-        letter.last_failed_ns = executor_->clock()->WallNanos();
-        letter.error = c.reason + ": " + Explain(e.stderr_tail);
-        Status s = journal_->PutDeadLetter(letter);
-        if (!s.ok()) Log(s);
-      }
-      (*step)();
-    });
-  };
-  (*step)();
 }
 
 }  // namespace ferry

@@ -148,9 +148,6 @@ class Lane {
   // Local targets: renames the plan's moves in place, so a moved directory's
   // data is not sent again (files are still sent; ssh and daemon targets get
   // the data sent).
-  void ApplyMoves(Plan* plan);
-  // Splits each run into `parallel` shards, one wave per run.
-  std::vector<std::vector<Transfer>> Waves(std::vector<Transfer> transfers) const;
   void RunNext();
   void OnWaveExit(size_t index, const ChildExit& exit);
   void EndWave();

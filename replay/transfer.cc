@@ -1,6 +1,9 @@
 #include "replay/transfer.h"
 
+#include <algorithm>
+#include <functional>
 #include <iterator>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -174,16 +177,27 @@ Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& t) {
   return run;
 }
 
-std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) {
-  std::vector<Transfer> runs;
+namespace {
+
+// One run of a batch before its argv is built: a kind and its paths, or a
+// copy-move.
+struct Run {
+  Transfer::Kind kind;
+  std::vector<std::string> paths;
+  std::optional<PlannedMove> move;
+};
+
+// The runs that deliver `plan`, in order (BuildTransfers says which).
+std::vector<Run> PlanRuns(const Plan& plan, const TargetSettings& t) {
+  std::vector<Run> runs;
   if (plan.full_sync) {
-    runs.push_back(BuildTransfer(Transfer::Kind::kFullSync, {}, t));
+    runs.push_back({Transfer::Kind::kFullSync, {}, std::nullopt});
     return runs;
   }
   // A tree at the root is a whole mirror.
   for (const std::string& tree : plan.trees) {
     if (tree.empty()) {
-      runs.push_back(BuildTransfer(Transfer::Kind::kFullSync, {}, t));
+      runs.push_back({Transfer::Kind::kFullSync, {}, std::nullopt});
       return runs;
     }
   }
@@ -201,7 +215,7 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
       // event would remove it). `to` is in the plan's trees, and the tree
       // send that follows removes it exactly when the source has no such
       // path (--delete-missing-args).
-      runs.push_back(BuildCopyMove(m, t));
+      runs.push_back({Transfer::Kind::kCopyMove, {}, m});
     }
   }
   std::vector<std::string> deletes = plan.deletes;
@@ -232,11 +246,48 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) 
       break;
     }
   }
-  if (!deletes.empty()) runs.push_back(BuildTransfer(Transfer::Kind::kDelete, deletes, t));
+  if (!deletes.empty()) runs.push_back({Transfer::Kind::kDelete, std::move(deletes), std::nullopt});
   for (auto& [kind, paths] : sends) {
-    if (!paths.empty()) runs.push_back(BuildTransfer(kind, std::move(paths), t));
+    if (!paths.empty()) runs.push_back({kind, std::move(paths), std::nullopt});
   }
   return runs;
+}
+
+Transfer Build(Run run, const TargetSettings& t) {
+  return run.move ? BuildCopyMove(*run.move, t) : BuildTransfer(run.kind, std::move(run.paths), t);
+}
+
+}  // namespace
+
+std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) {
+  std::vector<Transfer> transfers;
+  for (Run& run : PlanRuns(plan, t)) transfers.push_back(Build(std::move(run), t));
+  return transfers;
+}
+
+std::vector<std::vector<Transfer>> BuildWaves(const Plan& plan, const TargetSettings& t,
+                                              int parallel) {
+  const size_t n = static_cast<size_t>(std::max(1, parallel));
+  std::vector<std::vector<Transfer>> waves;
+  for (Run& run : PlanRuns(plan, t)) {
+    const bool shardable = n > 1 && run.paths.size() > 1 && !run.move &&
+                           run.kind != Transfer::Kind::kFullSync &&
+                           t.url.kind != TargetUrl::Kind::kCommand;
+    if (!shardable) {
+      waves.push_back({Build(std::move(run), t)});
+      continue;
+    }
+    // The same path always lands in the same shard: the runs of one wave
+    // never touch the same path.
+    std::vector<std::vector<std::string>> shards(n);
+    for (std::string& p : run.paths) shards[std::hash<std::string>()(p) % n].push_back(std::move(p));
+    std::vector<Transfer> wave;
+    for (auto& shard : shards) {
+      if (!shard.empty()) wave.push_back(BuildTransfer(run.kind, std::move(shard), t));
+    }
+    waves.push_back(std::move(wave));
+  }
+  return waves;
 }
 
 uint64_t ParseBytesSent(std::string_view out) {
@@ -248,6 +299,13 @@ uint64_t ParseBytesSent(std::string_view out) {
     if (out[i] >= '0' && out[i] <= '9') n = n * 10 + static_cast<uint64_t>(out[i] - '0');
   }
   return n;
+}
+
+Transfer::Kind KindForEvent(const Event& e) {
+  if (e.kind == EventKind::kDelete) return Transfer::Kind::kDelete;
+  if (e.is_dir) return Transfer::Kind::kTree;
+  if (e.kind == EventKind::kAttrib) return Transfer::Kind::kMetadata;
+  return Transfer::Kind::kContent;
 }
 
 }  // namespace ferry

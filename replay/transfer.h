@@ -39,6 +39,12 @@ inline constexpr size_t kMaxRulesPerDirectory = 64;
 // are included, everything else is excluded, and so protected from the
 // delete. The path is then sent if the source has it, and removed otherwise.
 std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& target);
+// The same runs as waves of at most `parallel` concurrent runs: each run's
+// paths are split by a hash of the path into `parallel` shards before any
+// argv is built, and each shard is one run of the wave. Copy-moves, full
+// syncs and command targets are never split. A wave ends before the next.
+std::vector<std::vector<Transfer>> BuildWaves(const Plan& plan, const TargetSettings& target,
+                                              int parallel);
 // ssh and rsync daemon targets: a renamed directory is first filled from the
 // old one on the receiver (--copy-dest), so its data is not sent again; the
 // delete of the old path and the tree send of the new one follow as usual.
@@ -57,5 +63,8 @@ std::string FilterRules(const std::vector<std::string>& paths);
 // The bytes rsync reports as sent ("Total bytes sent: 1,234" from --stats),
 // or 0 when absent.
 uint64_t ParseBytesSent(std::string_view rsync_stdout);
+
+// The kind of run that delivers one event alone (a dead letter's retry).
+Transfer::Kind KindForEvent(const Event& event);
 
 }  // namespace ferry

@@ -1,6 +1,6 @@
 // The catalog: what the watcher last saw of each path of each destination,
 // so that a start after a stop or a crash journals exactly what changed
-// meanwhile (daemon/reconcile.h) instead of a full resync.
+// meanwhile (watch/reconcile.h) instead of a full resync.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Parsing the bytes read(2) returns from an inotify fd: a pure function,
-// tested with hand-built buffers (tests/unit/daemon/inotify_parse_test.cc).
+// tested with hand-built buffers (tests/unit/watch/inotify_parse_test.cc).
 #pragma once
 
 #include <cstdint>

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/lib/fault_fixture.h"
+#include "tests/lib/poll.h"
 
 namespace ferry {
 namespace {
@@ -65,10 +66,7 @@ TEST_F(FaultTest, RsyncDaemonDownForTheMiddleOfTheWorkload) {
     }
     return "";
   };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (backup_state() != "retrying" && std::chrono::steady_clock::now() < deadline) {
-    usleep(20'000);  // polling ferryd's state, with a deadline
-  }
+  testing::Eventually([&] { return backup_state() == "retrying"; });
   EXPECT_EQ(backup_state(), "retrying") << Control({{"verb", "status"}}).dump(2);
   ASSERT_TRUE(daemon_.Start());  // the same port
   changes_ += w.Steps(500 * Scale());
@@ -103,10 +101,7 @@ TEST_F(FaultTest, SymlinkOutsideTheTreeIsReplicatedAsALink) {
     return std::filesystem::is_symlink(dir + "/outside") &&
            std::filesystem::is_symlink(dir + "/outside-dir");
   };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!(arrived(local()) && arrived(module())) && std::chrono::steady_clock::now() < deadline) {
-    usleep(20'000);  // polling the targets, with a deadline
-  }
+  testing::Eventually([&] { return arrived(local()) && arrived(module()); });
   for (const std::string& t : {local(), module()}) {
     ASSERT_TRUE(arrived(t)) << t << ": links, never followed";
     EXPECT_FALSE(std::filesystem::exists(t + "/outside-dir/passwd") &&

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "tests/lib/fault_fixture.h"
+#include "tests/lib/poll.h"
 
 namespace ferry {
 namespace {
@@ -128,12 +129,7 @@ class LimitsTest : public FaultTest {
  protected:
   // Polls `done` until it holds or `seconds` pass.
   static bool WaitFor(const std::function<bool()>& done, int seconds = 30) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      usleep(20'000);  // polling ferryd or the targets, with a deadline
-    }
-    return true;
+    return testing::Eventually(done, seconds);
   }
   json Destination() {
     json s = Control({{"verb", "status"}});

@@ -30,6 +30,7 @@
 
 #include "journal/journal.h"
 #include "tests/lib/ferryd_fixture.h"
+#include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
 #include "tests/lib/workload.h"
 
@@ -220,13 +221,12 @@ class JournalFullTest : public FerrydTest {
 
   // Polls the status until `want` holds for it (true) or the deadline passes.
   bool PollStatus(const std::function<bool(const json&)>& want, json* status, int seconds = 60) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    for (;;) {
-      *status = Control({{"verb", "status"}});
-      if (want(*status)) return true;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      usleep(20'000);  // polling ferryd's state, with a deadline
-    }
+    return testing::Eventually(
+        [&] {
+          *status = Control({{"verb", "status"}});
+          return want(*status);
+        },
+        seconds);
   }
   static bool Failing(const json& status) {
     return Destination(status).value("state", "") == "journal-error" &&

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "journal/journal.h"
 #include "tests/lib/journal_fixture.h"
 #include "tests/lib/temp_dir.h"
+#include "tests/lib/test_servers.h"
 
 extern char** environ;
 
@@ -85,13 +87,11 @@ bool ReadUntil(int fd, std::string* buf, Clock::time_point deadline, Done done) 
 // Waits for `pid` until the deadline; its exit code, or -1 (then it is killed).
 int Reap(pid_t pid, Clock::time_point deadline) {
   int status = 0;
-  while (Clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    usleep(5'000);  // polling another process's exit, with a deadline
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (!testing::ReapWithin(pid, static_cast<int>(std::max<int64_t>(0, left.count())), &status)) {
+    return -1;
   }
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 class FerryctlLogTest : public ::testing::Test {

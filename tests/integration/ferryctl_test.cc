@@ -65,20 +65,8 @@ Ran RunFerryctl(const testing::TempDir& tmp, std::vector<std::string> argv) {
     r.err = "cannot spawn " + argv[0];
     return r;
   }
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
   int status = 0;
-  bool exited = false;
-  while (Clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      break;
-    }
-    usleep(2'000);  // polling another process's exit, with a deadline
-  }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-  }
+  const bool exited = testing::ReapWithin(pid, 60'000, &status);
   r.code = exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = ReadFile(base + ".out");
   r.err = ReadFile(base + ".err");

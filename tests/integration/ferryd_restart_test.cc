@@ -16,6 +16,7 @@
 #include <string>
 
 #include "tests/lib/ferryd_fixture.h"
+#include "tests/lib/poll.h"
 
 namespace ferry {
 namespace {
@@ -51,14 +52,14 @@ class FerrydRestartTest : public testing::FerrydTest {
  protected:
   // Polls status until no catalog row waits to be settled.
   ::testing::AssertionResult Settled(int seconds = 60) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     nlohmann::json r;
-    while (std::chrono::steady_clock::now() < deadline) {
-      r = Control({{"verb", "status"}});
-      if (r.value("ok", false) && r["destinations"][0].value("unsettled", -1) == 0) {
-        return ::testing::AssertionSuccess();
-      }
-      usleep(20'000);  // polling another process's state, with a deadline
+    if (testing::Eventually(
+            [&] {
+              r = Control({{"verb", "status"}});
+              return r.value("ok", false) && r["destinations"][0].value("unsettled", -1) == 0;
+            },
+            seconds)) {
+      return ::testing::AssertionSuccess();
     }
     return ::testing::AssertionFailure() << "still unsettled: " << r.dump();
   }

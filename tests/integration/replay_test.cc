@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/lib/poll.h"
 #include "tests/lib/replay_harness.h"
 #include "tests/lib/replay_workload.h"
 #include "tests/lib/test_servers.h"
@@ -130,11 +131,12 @@ TEST(ReplayTest, DaemonDownWhileTenThousandChangesAreJournaledThenFullCatchUp) {
   TenThousandCreates(h);
   // The lane tries, fails and backs off (polled: on a loaded machine the
   // first try may take a while to come).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (lane.status().state != TargetState::kRetrying &&
-         std::chrono::steady_clock::now() < deadline) {
-    EXPECT_FALSE(h.Converge({module}, 1));  // also journals what the watcher saw
-  }
+  testing::PollUntil(
+      [&] {
+        EXPECT_FALSE(h.Converge({module}, 1));  // also journals what the watcher saw
+        return lane.status().state == TargetState::kRetrying;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(0));
   EXPECT_EQ(lane.status().state, TargetState::kRetrying) << lane.status().last_error;
   ASSERT_TRUE(daemon.Start());
   ASSERT_TRUE(h.Converge({module}, 120));
@@ -181,10 +183,13 @@ TEST(ReplayTest, OnePoisonedPathIsOneDeadLetterAndTheRestIsDelivered) {
   const uint64_t base = h.journal().LastSeq();
   for (int i = 0; i < 20; ++i) h.watch().Write("f" + std::to_string(i), "v2 longer");
   ASSERT_TRUE(h.watch().PumpUntil([](auto& ev) { return ev.size() >= 20; }, base));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!h.AllCursorsAtHead() && std::chrono::steady_clock::now() < deadline) {
-    h.watch().Step();
-  }
+  testing::PollUntil(
+      [&] {
+        if (h.AllCursorsAtHead()) return true;
+        h.watch().Step();
+        return false;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(0));
   if (as_root) MakeImmutable(dst + "/f7", false);
   ASSERT_TRUE(h.AllCursorsAtHead());
   auto dead = h.journal().ListDeadLetters("mirror");
@@ -255,12 +260,14 @@ TEST(ReplayTest, RsyncKilledMidTransferIsRetriedAndLeavesNoTempFiles) {
   ASSERT_TRUE(h.Converge({dst}));
   h.watch().Write("big", std::string(8 << 20, 'b'));
   // Kill the first rsync that carries it, with SIGKILL, mid-transfer.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::vector<pid_t> rsyncs;
-  while (rsyncs.empty() && std::chrono::steady_clock::now() < deadline) {
-    h.watch().Step();
-    rsyncs = ChildrenNamed("rsync");
-  }
+  testing::PollUntil(
+      [&] {
+        h.watch().Step();
+        rsyncs = ChildrenNamed("rsync");
+        return !rsyncs.empty();
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(0));
   ASSERT_FALSE(rsyncs.empty());
   for (pid_t pid : rsyncs) kill(pid, SIGKILL);
   ASSERT_TRUE(h.Converge({dst}, 120));

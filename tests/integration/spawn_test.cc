@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
 
 namespace ferry {
@@ -32,16 +33,14 @@ TEST(SpawnTest, LeftoversAreKilledAndTheirTemporaryFilesRemoved) {
       "cd '" + dst + "' && exec 3>.f1.XyZ123 4<.user.abcdef && exec '" + tmp.Sub("rsync") + "' 30";
   auto pid = SpawnChild({"/bin/sh", "-c", script}, 0, 1, 2);
   ASSERT_TRUE(pid) << pid.error().ToString();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto comm = [&] {
     std::ifstream in("/proc/" + std::to_string(*pid) + "/comm");
     std::string c;
     std::getline(in, c);
     return c;
   };
-  while (comm() != "rsync" && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling the exec, with a deadline
-  }
+  testing::PollUntil([&] { return comm() == "rsync"; }, std::chrono::seconds(10),
+                     std::chrono::milliseconds(5));
   ASSERT_EQ(comm(), "rsync");
   ASSERT_TRUE(Exists(dst + "/.f1.XyZ123"));
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "watch/reconcile.h"
+#include "tests/lib/poll.h"
 #include "tests/lib/watch_harness.h"
 
 namespace ferry {
@@ -29,11 +30,13 @@ int64_t WallNow() {
 
 // Pumps until the watcher holds no racy row, or 20 s pass.
 ::testing::AssertionResult PumpUntilSettled(WatchHarness& h) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    h.Step();
-    if (h.watcher().status().unsettled == 0) return ::testing::AssertionSuccess();
-  }
+  const bool settled = testing::PollUntil(
+      [&] {
+        h.Step();  // waits for records itself
+        return h.watcher().status().unsettled == 0;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(0));
+  if (settled) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << h.watcher().status().unsettled << " rows unsettled";
 }
 
@@ -84,8 +87,13 @@ std::string RewriteWithinTheTick(WatchHarness& h) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     const std::string name = "same" + std::to_string(attempt);
     h.Write(name, "one");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!Row(h, name) && std::chrono::steady_clock::now() < deadline) h.Step();
+    testing::PollUntil(
+        [&] {
+          if (Row(h, name)) return true;
+          h.Step();
+          return false;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(0));
     h.Write(name, "two");
     struct stat st;
     if (lstat(h.Path(name).c_str(), &st) != 0) continue;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "journal/journal.h"
+#include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
 #include "tests/lib/test_servers.h"
 #include "tests/lib/tree_compare.h"
@@ -24,16 +25,6 @@
 
 namespace ferry::testing {
 
-// Polls `cond` with a deadline (another process does the work).
-template <typename F>
-bool Eventually(F cond, int seconds = 30) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    usleep(20'000);  // polling another process's progress, with a deadline
-  }
-  return cond();
-}
 
 class FerrydTest : public ::testing::Test {
  protected:
@@ -76,12 +67,7 @@ class FerrydTest : public ::testing::Test {
     argv.insert(argv.begin(), run_as_.begin(), run_as_.end());
     pid_ = testing::StartProcess(argv, tmp_.Sub("ferryd.log"));
     ASSERT_GT(pid_, 0);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = Control({{"verb", "status"}});
-      if (r.value("ready", false)) return;
-      usleep(20'000);  // polling another process's readiness, with a deadline
-    }
+    if (Eventually([&] { return Control({{"verb", "status"}}).value("ready", false); })) return;
     FAIL() << "ferryd not ready within 30 s:\n" << Log();
   }
 
@@ -107,27 +93,32 @@ class FerrydTest : public ::testing::Test {
   // Whether both targets equal the source and every cursor is at the head,
   // read through a follower as ferryctl will (polled with a deadline).
   ::testing::AssertionResult Converged(int seconds = 60) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     std::string why;
-    while (std::chrono::steady_clock::now() < deadline) {
-      why = DiffTrees(src(), local());
-      if (!why.empty()) why = "mirror: " + why;
-      if (why.empty()) why = DiffTrees(src(), module());
-      if (!why.empty() && !why.starts_with("mirror: ")) why = "backup: " + why;
-      if (why.empty()) {
-        auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
-        if (j && (*j)->CatchUp().ok()) {
-          bool at_head = true;
+    const bool done = PollUntil(
+        [&] {
+          why = DiffTrees(src(), local());
+          if (!why.empty()) {
+            why = "mirror: " + why;
+            return false;
+          }
+          why = DiffTrees(src(), module());
+          if (!why.empty()) {
+            why = "backup: " + why;
+            return false;
+          }
+          auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
+          if (!j || !(*j)->CatchUp().ok()) return false;
           for (const char* t : {"mirror", "backup"}) {
             auto c = (*j)->GetCursor(t);
-            at_head = at_head && c && c->has_value() && (*c)->seq >= (*j)->LastSeq();
+            if (!c || !c->has_value() || (*c)->seq < (*j)->LastSeq()) {
+              why = std::string("the cursor of ") + t + " is behind the head";
+              return false;
+            }
           }
-          if (at_head) return ::testing::AssertionSuccess();
-          why = "cursors behind the head";
-        }
-      }
-      usleep(50'000);  // polling the outcome of another process, with a deadline
-    }
+          return true;
+        },
+        std::chrono::seconds(seconds), std::chrono::milliseconds(50));
+    if (done) return ::testing::AssertionSuccess();
     // What ferryd itself says, when it runs: a lane stuck in a transfer and
     // a lane that believes it is done are different bugs.
     std::string status = pid_ > 0 ? Control({{"verb", "status"}}).dump(1) : "(not running)";

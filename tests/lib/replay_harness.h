@@ -14,6 +14,7 @@
 
 #include "replay/lane.h"
 #include "replay/worker.h"
+#include "tests/lib/poll.h"
 #include "tests/lib/tree_compare.h"
 #include "tests/lib/watch_harness.h"
 
@@ -59,20 +60,20 @@ class ReplayHarness {
   // Pumps until every lane's cursor is at the head and each `dir` equals the
   // source, or `seconds` pass.
   ::testing::AssertionResult Converge(const std::vector<std::string>& dirs, int seconds = 60) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     std::string diff;
-    while (std::chrono::steady_clock::now() < deadline) {
-      watch_.Step();
-      for (auto& lane : lanes_) lane->Notify();
-      if (AllCursorsAtHead()) {
-        diff.clear();
-        for (const std::string& d : dirs) {
-          diff = DiffTrees(watch_.src(), d);
-          if (!diff.empty()) break;
-        }
-        if (diff.empty()) return ::testing::AssertionSuccess();
-      }
-    }
+    const bool converged = PollUntil(
+        [&] {
+          watch_.Step();  // waits for records itself
+          for (auto& lane : lanes_) lane->Notify();
+          if (!AllCursorsAtHead()) return false;
+          for (const std::string& d : dirs) {
+            diff = DiffTrees(watch_.src(), d);
+            if (!diff.empty()) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(seconds), std::chrono::milliseconds(0));
+    if (converged) return ::testing::AssertionSuccess();
     std::string states;
     for (auto& lane : lanes_) {
       auto c = journal().GetCursor(lane->name());

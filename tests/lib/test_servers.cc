@@ -1,3 +1,4 @@
+#include "tests/lib/poll.h"
 #include "tests/lib/test_servers.h"
 
 #include <arpa/inet.h>
@@ -74,22 +75,23 @@ int RunToEnd(const std::vector<std::string>& argv, const std::string& log) {
 void StopProcess(pid_t pid) {
   if (pid <= 0) return;
   kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
-    usleep(10'000);  // reaping a process we stopped, not waiting for a test result
+  int status = 0;
+  ReapWithin(pid, 5'000, &status);
+}
+
+bool ReapWithin(pid_t pid, int timeout_ms, int* status) {
+  if (PollUntil([&] { return waitpid(pid, status, WNOHANG) == pid; },
+                std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(2))) {
+    return true;
   }
   kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  waitpid(pid, status, 0);
+  return false;
 }
 
 bool WaitForPort(int port, int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (CanConnect(port)) return true;
-    usleep(10'000);
-  }
-  return false;
+  return PollUntil([&] { return CanConnect(port); }, std::chrono::milliseconds(timeout_ms),
+                   std::chrono::milliseconds(10));
 }
 
 std::string HttpGet(int port, const std::string& path) {

@@ -19,6 +19,9 @@ pid_t StartProcess(const std::vector<std::string>& argv, const std::string& log)
 int RunToEnd(const std::vector<std::string>& argv, const std::string& log);
 // SIGTERM, then SIGKILL after 5 s; reaps it.
 void StopProcess(pid_t pid);
+// Waits up to `timeout_ms` for `pid` to exit and reaps it, its wait status in
+// `*status`; past it, kills it (SIGKILL) and reaps it. Whether it exited by itself.
+bool ReapWithin(pid_t pid, int timeout_ms, int* status);
 // Whether 127.0.0.1:port accepts connections within `timeout_ms`.
 bool WaitForPort(int port, int timeout_ms);
 // GET `path` from 127.0.0.1:port over HTTP/1.0: the whole response, headers

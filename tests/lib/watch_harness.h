@@ -21,6 +21,7 @@
 #include "watch/inotify_reader.h"
 #include "watch/watcher.h"
 #include "tests/lib/journal_fixture.h"
+#include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
 
 namespace ferry::testing {
@@ -97,11 +98,13 @@ class WatchHarness {
   // Pumps until `done(events after `after_seq`)` or 20 s pass.
   ::testing::AssertionResult PumpUntil(const std::function<bool(const std::vector<Event>&)>& done,
                                        uint64_t after_seq = 0) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Step();
-      if (done(Events(after_seq))) return ::testing::AssertionSuccess();
-    }
+    const bool found = PollUntil(
+        [&] {
+          Step();  // waits for records itself
+          return done(Events(after_seq));
+        },
+        std::chrono::seconds(20), std::chrono::milliseconds(0));
+    if (found) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "journal after seq " << after_seq << ":\n"
                                          << Dump(Events(after_seq));
   }

@@ -136,6 +136,7 @@ class Ferryd {
   void DrainLanes();
   // Applies `policy` once and logs what it trimmed and whom it expired.
   void TrimJournal(const RetentionPolicy& policy);
+  void ReturnFreedMemory();  // Maintain()'s thread
 
   // The verbs (ferryd_control.cc); called with mu_ held.
   nlohmann::json PauseOrResume(Target* t, bool pause, const ControlPeer& peer);
@@ -166,10 +167,15 @@ class Ferryd {
   bool cut_transfers_ = false;  // the previous ferryd died with transfers running
   static constexpr int64_t kCutTransferSettleNs = 3'000'000'000;
   int64_t started_ns_ = 0;
+  uint64_t activity_last_tick_ = 0;  // ReturnFreedMemory's view of the work done
+  uint64_t activity_at_trim_ = 0;
+  static constexpr uint64_t kFlushAbove = 1 << 20;
   static constexpr std::chrono::minutes kTrimEvery{1};
   static constexpr std::chrono::seconds kBudgetCheckEvery{2};
   std::chrono::steady_clock::time_point next_trim_ = std::chrono::steady_clock::now() + kTrimEvery;
   std::chrono::steady_clock::time_point next_budget_check_ = std::chrono::steady_clock::now();
+  static constexpr std::chrono::seconds kJoinEvery{10};  // JoinSmallEventFiles: a metadata look
+  std::chrono::steady_clock::time_point next_join_ = std::chrono::steady_clock::now() + kJoinEvery;
 };
 
 }  // namespace ferry

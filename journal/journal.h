@@ -47,14 +47,19 @@ enum class SyncMode {
 std::string_view SyncModeName(SyncMode mode);  // "group", "always", "off"
 std::optional<SyncMode> ParseSyncMode(std::string_view name);
 
+// 8 MiB: about 40k events and their catalog rows; a flush of it takes tens
+// of milliseconds, and a follower opens by replaying at most 16 MiB of log.
+inline constexpr uint64_t kDefaultMemtableBytes = 8ULL << 20;
+
 struct JournalOptions {
   std::string dir;  // created if missing (with its parents)
   SyncMode sync = SyncMode::kGroup;
   Clock* clock = SystemClock::Default();  // stamps events whose time_ns is 0; not owned
   rocksdb::Env* env = nullptr;            // tests: fault injection or memory env; not owned
-  // Each column family's memtable (RocksDB's write_buffer_size); 0 keeps
-  // RocksDB's 64 MiB. The write-ahead log is preallocated at about 1.1
-  // times this on disk, so a small size budget wants a small memtable.
+  // All the column families' memtables together (RocksDB's
+  // db_write_buffer_size; 0 is kDefaultMemtableBytes). It bounds ferryd's
+  // memory for unflushed events, the write-ahead log (at most twice this,
+  // preallocated at 1.1 times it) and what a follower replays when it opens.
   uint64_t memtable_bytes = 0;
 };
 
@@ -166,6 +171,11 @@ class Journal {
   virtual uint64_t LastSeq() const = 0;
   // The lowest retained seq; LastSeq() + 1 when no event is retained.
   virtual Result<uint64_t> OldestSeq() = 0;
+  // The first retained seq whose event is at or after `time_ns`, of any
+  // destination; LastSeq() + 1 when there is none. Event times never go
+  // backwards along seqs (Append keeps them so), so this is a binary search:
+  // about 25 point reads on a 10M-event journal.
+  virtual Result<uint64_t> FirstSeqAtTime(int64_t time_ns) = 0;
 
   virtual std::unique_ptr<EventReader> NewReader(ReadOptions options) = 0;
 
@@ -230,8 +240,15 @@ class Journal {
   // the cursors that had not received them. Trimming never removes an
   // undelivered event otherwise.
   virtual Result<TrimReport> Trim(const RetentionPolicy& policy) = 0;
-  // Writes memtables to files (tests and benchmarks; RocksDB does it itself).
+  // Writes memtables to files. RocksDB does it itself when they fill up;
+  // ferryd also does it after a burst, to give their memory back.
   virtual Status Flush() = 0;
+  // What the memtables hold now, all column families together.
+  virtual uint64_t MemtableBytes() = 0;
+  // Joins runs of small event files into big ones (journal/compaction.cc), so
+  // that a follower opens a few files rather than hundreds. Runs on the
+  // caller's thread: about 0.5 s for each 64 MiB joined. Primary only.
+  virtual Status JoinSmallEventFiles() = 0;
 
   // --- health -------------------------------------------------------------
 

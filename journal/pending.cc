@@ -6,6 +6,20 @@ Result<Pending> CountPending(Journal* journal, uint32_t destination, uint64_t af
                              uint64_t head, uint64_t max_walk) {
   Pending p;
   if (after_seq >= head) return p;
+  // A journal of one destination (the common case): every event is its, so
+  // the count needs no walk, and the oldest is the first one read.
+  auto destinations = journal->Destinations();
+  if (!destinations) return destinations.error();
+  if (destinations->size() == 1 && destinations->front().second == destination) {
+    auto reader = journal->NewReader({.from_seq = after_seq + 1, .to_seq = head});
+    if (reader->Valid()) {
+      p.first_seq = reader->event().seq;
+      p.oldest_time_ns = reader->event().time_ns;
+    }
+    if (!reader->status().ok()) return reader->status();
+    p.events = head - after_seq;
+    return p;
+  }
   auto reader = journal->NewReader({.from_seq = after_seq + 1, .to_seq = head});
   uint64_t walked = 0;
   for (; reader->Valid(); reader->Next()) {
@@ -26,8 +40,10 @@ Result<Pending> CountPending(Journal* journal, uint32_t destination, uint64_t af
 }
 
 Result<uint64_t> SeqAtTime(Journal* journal, uint32_t destination, int64_t time_ns, uint64_t head) {
-  auto reader = journal->NewReader({.to_seq = head, .destination = destination});
-  // Times grow with seqs (Append stamps them in order), so the first match ends it.
+  auto from = journal->FirstSeqAtTime(time_ns);
+  if (!from) return from.error();
+  auto reader =
+      journal->NewReader({.from_seq = *from, .to_seq = head, .destination = destination});
   for (; reader->Valid(); reader->Next()) {
     if (reader->event().time_ns >= time_ns) return reader->event().seq;
   }

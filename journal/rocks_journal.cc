@@ -1,6 +1,8 @@
 #include "journal/rocks_journal.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <sys/random.h>
 
@@ -35,11 +37,20 @@ rocksdb::DBOptions MakeDbOptions(SyncMode sync, rocksdb::Env* env) {
   return o;
 }
 
-std::vector<rocksdb::ColumnFamilyDescriptor> CfDescriptors(uint64_t memtable_bytes = 0) {
+// Events are read once, in order, and catalog rows once per reconcile: a
+// block cache mostly holds what will not be read again. One small cache for
+// every column family (RocksDB's default is 8 MiB for each).
+constexpr size_t kBlockCacheBytes = 2 << 20;
+
+std::vector<rocksdb::ColumnFamilyDescriptor> CfDescriptors(uint64_t memtable_bytes) {
+  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : RocksJournal::kCfNames) {
     rocksdb::ColumnFamilyOptions o;
-    if (memtable_bytes != 0) o.write_buffer_size = memtable_bytes;
+    o.write_buffer_size = memtable_bytes;
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cfs.emplace_back(name, o);
   }
   return cfs;
@@ -113,6 +124,13 @@ class JournalOpener {
       if (ec) return ErrnoStatus(ec.value(), "create journal dir", options.dir);
     }
     rocksdb::DBOptions db_options = MakeDbOptions(options.sync, options.env);
+    if (options.memtable_bytes == 0) options.memtable_bytes = kDefaultMemtableBytes;
+    // One budget for all the column families' memtables, and the write-ahead
+    // log bounded to twice it: the log is what a follower (ferryctl) replays
+    // when it opens, and RocksDB preallocates each log file at 1.1 times the
+    // largest memtable.
+    db_options.db_write_buffer_size = options.memtable_bytes;
+    db_options.max_total_wal_size = 2 * options.memtable_bytes;
     db_options.listeners.push_back(RocksJournal::NewListener(j->signals_));
     db_options.max_bgerror_resume_count = 0;  // Recover() resumes (rocks_health.cc)
     // The anchor is the only data written without the WAL; it need not survive.
@@ -145,7 +163,7 @@ class JournalOpener {
     rocksdb::DB* db = nullptr;
     rocksdb::Status opened =
         rocksdb::DB::OpenAsSecondary(rocksdb::Options(MakeDbOptions(SyncMode::kOff, nullptr), {}),
-                                     dir, secondary_dir, CfDescriptors(), &j->cf_, &db);
+                                     dir, secondary_dir, CfDescriptors(kDefaultMemtableBytes), &j->cf_, &db);
     if (opened.IsInvalidArgument() &&
         opened.ToString().find("Column family not found") != std::string::npos) {
       return Status::Retry(
@@ -184,6 +202,9 @@ class JournalOpener {
     auto last = j->ReadLastSeq();
     if (!last) return last.error();
     j->last_seq_.store(*last);
+    auto time = j->EventTime(*last);
+    if (!time) return time.error();
+    j->last_time_ns_ = time->value_or(0);
     return Status::Ok();
   }
 };
@@ -308,6 +329,10 @@ Result<SeqRange> RocksJournal::Append(AppendBatch batch) {
     x->result = SeqRange{seq, seq + x->batch->events.size() - 1};
     for (Event& e : x->batch->events) {
       if (e.time_ns == 0) e.time_ns = now;
+      // Times never go backwards along seqs (two watchers racing, a clock
+      // stepped back): "since TIME" is then one binary search (SeqAtTime).
+      e.time_ns = std::max(e.time_ns, last_time_ns_);
+      last_time_ns_ = e.time_ns;
       value.clear();
       format::AppendEventValue(e, &value);
       batch_out.Put(cf_[kEvents], format::EventKey(seq++), value);
@@ -372,6 +397,17 @@ Status RocksJournal::Flush() {
   if (read_only_) return WriteRefusedOnSecondary();
   rocksdb::FlushOptions fo;
   return FromRocks(db_->Flush(fo, cf_), "flush " + what_);
+}
+
+uint64_t RocksJournal::MemtableBytes() {
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* cf : cf_) {
+    uint64_t bytes = 0;
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
+      total += bytes;
+    }
+  }
+  return total;
 }
 
 }  // namespace ferry

@@ -62,6 +62,7 @@ class RocksJournal final : public Journal {
   Result<SeqRange> Append(AppendBatch batch) override;
   uint64_t LastSeq() const override { return last_seq_.load(std::memory_order_acquire); }
   Result<uint64_t> OldestSeq() override;
+  Result<uint64_t> FirstSeqAtTime(int64_t time_ns) override;
   std::unique_ptr<EventReader> NewReader(ReadOptions options) override;
   Status CatchUp() override;
   Result<uint32_t> DestinationId(std::string_view name) override;
@@ -90,6 +91,8 @@ class RocksJournal final : public Journal {
   Result<uint64_t> EventBytes() override;
   Result<TrimReport> Trim(const RetentionPolicy& policy) override;
   Status Flush() override;
+  uint64_t MemtableBytes() override;
+  Status JoinSmallEventFiles() override;
 
   Status write_status() const override;
   Status Recover() override;
@@ -150,6 +153,10 @@ class RocksJournal final : public Journal {
     bool consistent = false;
   };
   Result<FollowerView> ScanFollowerView(uint64_t known);
+  Result<std::vector<SeqRange>> WholeEventFiles(uint64_t floor);
+  // The time of the event at `seq`, or of the first decodable one after it;
+  // nullopt past the last event.
+  Result<std::optional<int64_t>> EventTime(uint64_t seq);
   Result<std::optional<std::string>> Get(Cf cf, std::string_view key);
   // Reads a target's cursor under cursor_mu_ (held by the caller).
   Result<std::optional<Cursor>> GetCursorLocked(std::string_view target);
@@ -169,6 +176,7 @@ class RocksJournal final : public Journal {
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;  // owned; destroyed before db_
 
   std::atomic<uint64_t> last_seq_{0};
+  int64_t last_time_ns_ = 0;  // the newest event's time; only Append's leader touches it
 
   std::mutex write_mu_;          // guards writers_
   std::deque<Writer*> writers_;  // front is the leader

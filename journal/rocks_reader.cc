@@ -86,6 +86,35 @@ std::unique_ptr<EventReader> RocksJournal::NewReader(ReadOptions options) {
   return std::make_unique<RocksEventReader>(db_.get(), cf_[kEvents], std::move(options));
 }
 
+Result<std::optional<int64_t>> RocksJournal::EventTime(uint64_t seq) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kEvents]));
+  for (it->Seek(format::EventKey(seq)); it->Valid(); it->Next()) {
+    auto header = format::DecodeEventHeader(it->value().ToStringView());
+    if (header) return std::optional<int64_t>(header->time_ns);
+  }
+  FERRY_RETURN_IF_ERROR(FromRocks(it->status(), "read an event time of " + what_));
+  return std::optional<int64_t>();
+}
+
+Result<uint64_t> RocksJournal::FirstSeqAtTime(int64_t time_ns) {
+  auto oldest = OldestSeq();
+  if (!oldest) return oldest.error();
+  // Invariant: every seq below lo is older than time_ns; hi is at or after
+  // it, or one past the head.
+  uint64_t lo = *oldest, hi = LastSeq() + 1;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    auto time = EventTime(mid);
+    if (!time) return time.error();
+    if (!time->has_value() || **time >= time_ns) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
 Result<bool> RocksJournal::HasEventsOf(uint32_t destination, uint64_t from, uint64_t to) {
   if (from > to) return false;
   ReadOptions ro;

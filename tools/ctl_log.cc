@@ -534,8 +534,21 @@ int RunLog(Ctl& ctl, const std::vector<std::string>& args) {
   Output out(pager_fd >= 0 ? pager_fd : STDOUT_FILENO);
   Printer printer(j, *mode, o.nul, out);
   const uint64_t head = j.LastSeq();
+  // Event times never go backwards along seqs: --since and --until are
+  // seq bounds found by binary search, so the read costs what it shows.
+  uint64_t upto = head;
+  if (sel.since != INT64_MIN) {
+    auto seq = j.FirstSeqAtTime(sel.since);
+    if (!seq) return ctl.Fail(kExUnavailable, seq.error().message());
+    from = std::max(from, *seq);
+  }
+  if (sel.until != INT64_MAX) {
+    auto seq = j.FirstSeqAtTime(sel.until + 1);
+    if (!seq) return ctl.Fail(kExUnavailable, seq.error().message());
+    upto = std::min(upto, *seq - 1);
+  }
   Status status = printer.Load(*destinations);
-  if (status.ok()) status = ShowExisting(j, sel, from, head, lines, o.reverse, printer);
+  if (status.ok()) status = ShowExisting(j, sel, from, upto, lines, o.reverse, printer);
   if (status.ok() && o.follow) {
     out.Flush();
     uint64_t next = std::max(from, head + 1);

@@ -579,7 +579,7 @@ TEST_F(LimitsTest, JournalBudgetExpiresTheDownTargetWhichGetsAFullSync) {
   EXPECT_GT(LogCount("target backup: full sync"), 1u) << Log();  // the first start's, and this
   EXPECT_FALSE(TargetStatus("backup").value("expired", true));
   // The disk the journal directory takes stays near the budget: RocksDB's
-  // 64 MiB memtables preallocated ~71 MB of write-ahead log (76 MB in all).
+  // 64 MiB memtables once preallocated ~71 MB of write-ahead log (76 MB in all).
   uint64_t on_disk = 0;
   for (const auto& f : std::filesystem::recursive_directory_iterator(tmp_.Sub("journal"))) {
     struct stat st;

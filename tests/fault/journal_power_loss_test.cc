@@ -37,7 +37,7 @@ using testing::Unsynced;
 // back compares equal as a whole) and a path unique across writers.
 Event MakeEvent(int w, uint64_t n) {
   Event e;
-  e.time_ns = 1'700'000'000'000'000'000 + static_cast<int64_t>(n);
+  e.time_ns = 1'700'000'000'000'000'000;  // one time: Append keeps times in seq order
   e.destination = static_cast<uint32_t>(1 + w);
   e.kind = static_cast<EventKind>(kMinEventKind + n % (kMaxEventKind - kMinEventKind + 1));
   e.is_dir = n % 3 == 0;

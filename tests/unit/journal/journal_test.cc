@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "journal/format.h"
 #include "tests/lib/fake_clock.h"
 #include "tests/lib/journal_fixture.h"
+#include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
 
 namespace ferry {
@@ -99,11 +101,95 @@ TEST(JournalTest, StampsTimeOnlyWhereMissing) {
   FakeClock clock(5'000);
   auto j = OpenOrDie(tmp.path(), &clock);
   std::vector<Event> events = Files(1, 2);
-  events[1].time_ns = 77;
+  events[1].time_ns = 7'700;
   ASSERT_TRUE(j->Append(events));
   auto all = ReadAll(*j);
   EXPECT_EQ(all[0].time_ns, 5'000);
-  EXPECT_EQ(all[1].time_ns, 77);
+  EXPECT_EQ(all[1].time_ns, 7'700);
+}
+
+// Two watchers racing, or a wall clock stepped back: an event stamped before
+// the one ahead of it takes that one's time, so times never go backwards
+// along seqs, even across a reopen.
+TEST(JournalTest, TimesNeverGoBackwardsAlongSeqs) {
+  TempDir tmp;
+  FakeClock clock(5'000);
+  {
+    auto j = OpenOrDie(tmp.path(), &clock);
+    std::vector<Event> events = Files(1, 3);
+    events[1].time_ns = 77;
+    events[2].time_ns = 6'000;
+    ASSERT_TRUE(j->Append(events));
+  }
+  auto j = OpenOrDie(tmp.path(), &clock);
+  std::vector<Event> late = Files(1, 1, "late");
+  late[0].time_ns = 100;
+  ASSERT_TRUE(j->Append(late));
+  std::vector<int64_t> times;
+  for (const Event& e : ReadAll(*j)) times.push_back(e.time_ns);
+  EXPECT_EQ(times, (std::vector<int64_t>{5'000, 5'000, 6'000, 6'000}));
+}
+
+TEST(JournalTest, FirstSeqAtTimeIsABinarySearchOverSeqs) {
+  TempDir tmp;
+  FakeClock clock(10);
+  auto j = OpenOrDie(tmp.path(), &clock);
+  EXPECT_EQ(*j->FirstSeqAtTime(0), 1u);  // empty: one past the head
+  for (int64_t t : {10, 20, 20, 30}) {
+    std::vector<Event> one = Files(1, 1);
+    one[0].time_ns = t;
+    ASSERT_TRUE(j->Append(one));
+  }
+  const std::vector<std::pair<int64_t, uint64_t>> cases = {
+      {INT64_MIN, 1}, {10, 1}, {11, 2}, {20, 2}, {21, 4}, {30, 4}, {31, 5}, {INT64_MAX, 5}};
+  for (const auto& [time, seq] : cases) {
+    auto got = j->FirstSeqAtTime(time);
+    ASSERT_TRUE(got) << got.error().ToString();
+    EXPECT_EQ(*got, seq) << "time " << time;
+  }
+}
+
+TEST(JournalTest, FlushEmptiesTheMemtables) {
+  TempDir tmp;
+  auto j = OpenOrDie(tmp.path());
+  ASSERT_TRUE(j->Append(Files(1, 1000)));
+  const uint64_t full = j->MemtableBytes();
+  EXPECT_GT(full, 1000u * 10);
+  ASSERT_TRUE(j->Flush().ok());
+  EXPECT_LT(j->MemtableBytes(), full / 4);
+}
+
+size_t TableFiles(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) n += f.path().extension() == ".sst";
+  return n;
+}
+
+// Appends in key order leave one small file per flushed memtable; joining
+// them keeps every event, in order, for the writer and for a follower.
+TEST(JournalTest, JoinSmallEventFilesKeepsEveryEvent) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("journal");
+  auto opened = Journal::Open({.dir = dir, .memtable_bytes = 64 << 10});
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  Journal& j = **opened;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(j.Append(Files(1, 50, "batch" + std::to_string(i) + "-")));
+    ASSERT_TRUE(j.Flush().ok());
+  }
+  ASSERT_GE(TableFiles(dir), 30u);
+  // RocksDB moves level-0 files down on its own threads; join what is below.
+  EXPECT_TRUE(testing::Eventually([&] {
+    EXPECT_TRUE(j.JoinSmallEventFiles().ok());
+    return TableFiles(dir) <= 8;
+  })) << TableFiles(dir) << " table files";
+  auto all = ReadAll(j);
+  ASSERT_EQ(all.size(), 2000u);
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].seq, i + 1);
+  auto follower = Journal::OpenSecondary(dir, tmp.Sub("follower"));
+  ASSERT_TRUE(follower) << follower.error().ToString();
+  EXPECT_EQ((*follower)->LastSeq(), 2000u);
+  EXPECT_EQ(ReadAll(**follower).size(), 2000u);
 }
 
 TEST(JournalTest, ReaderHonoursRangeAndDestination) {

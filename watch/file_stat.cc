@@ -36,4 +36,9 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   return out;
 }
 
+bool PathWithin(std::string_view path, std::string_view top) {
+  return path == top || top.empty() ||
+         (path.size() > top.size() && path.starts_with(top) && path[top.size()] == '/');
+}
+
 }  // namespace ferry

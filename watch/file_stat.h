@@ -22,5 +22,7 @@ inline bool IsDir(const FileState& s) { return S_ISDIR(s.mode); }
 
 // "a/b" from "a" and "b"; "b" from "" and "b".
 std::string JoinPath(std::string_view dir, std::string_view name);
+// Whether relative `path` is `top` or below it (everything is below "").
+bool PathWithin(std::string_view path, std::string_view top);
 
 }  // namespace ferry

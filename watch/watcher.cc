@@ -277,8 +277,8 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
     table_.RemoveWd(r.wd);
     return;
   }
-  const std::string* dir = table_.Dir(r.wd);
-  if (dir == nullptr) {  // a watch removed meanwhile
+  std::optional<std::string> found = table_.Path(r.wd, r.name);
+  if (!found) {  // a watch removed meanwhile
     if ((r.mask & (IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE)) != 0) {
       // Normal for a directory removed since; a lead if a change goes missing.
       spdlog::debug("destination {}: record {:#x} for {} of an unknown watch {} dropped",
@@ -286,15 +286,15 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
     }
     return;
   }
+  const std::string& path = *found;
   if (r.name.empty()) {
-    if (dir->empty() && (r.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
+    if (path.empty() && (r.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
       SetState(DestinationState::kFailed, "source directory " + options_.root +
                                         " was removed or moved away; restore it and send SIGHUP");
       spdlog::error("destination {}: {}", options_.name, status().message);
     }
     return;  // the parent's watch reports what happens to a directory itself
   }
-  const std::string path = JoinPath(*dir, r.name);
   const bool is_dir = (r.mask & IN_ISDIR) != 0;
   if ((r.mask & IN_MOVED_TO) != 0) {
     HandleMovedTo(r, path, is_dir, batch);

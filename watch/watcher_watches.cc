@@ -16,11 +16,6 @@ namespace {
 
 constexpr size_t kCommitEvery = 10'000;
 
-bool Within(const std::string& path, const std::string& top) {
-  return path == top || top.empty() ||
-         (path.size() > top.size() && path.starts_with(top) && path[top.size()] == '/');
-}
-
 uint64_t ReadProcNumber(const char* path) {
   std::ifstream in(path);
   uint64_t v = 0;
@@ -40,7 +35,7 @@ void Watcher::SetState(DestinationState state, std::string message) {
 
 void Watcher::AddWatch(const std::string& dir) {
   for (Unwatched& top : unwatched_) {
-    if (Within(dir, top.dir)) {
+    if (PathWithin(dir, top.dir)) {
       ++top.dirs;
       return;
     }
@@ -88,7 +83,7 @@ void Watcher::RemoveWatches(const std::string& dir) {
 }
 
 void Watcher::ForgetUnwatched(const std::string& dir) {
-  if (std::erase_if(unwatched_, [&](const Unwatched& top) { return Within(top.dir, dir); }) == 0) {
+  if (std::erase_if(unwatched_, [&](const Unwatched& top) { return PathWithin(top.dir, dir); }) == 0) {
     return;
   }
   if (status().state != DestinationState::kWatchLimit) return;  // another state says more
@@ -100,13 +95,13 @@ void Watcher::ForgetUnwatched(const std::string& dir) {
 
 void Watcher::RenameUnwatched(const std::string& from, const std::string& to) {
   for (Unwatched& top : unwatched_) {
-    if (Within(top.dir, from)) top.dir = to + top.dir.substr(from.size());
+    if (PathWithin(top.dir, from)) top.dir = to + top.dir.substr(from.size());
   }
 }
 
 bool Watcher::IsUnwatched(const std::string& dir) const {
   return std::any_of(unwatched_.begin(), unwatched_.end(),
-                     [&](const Unwatched& top) { return Within(dir, top.dir); });
+                     [&](const Unwatched& top) { return PathWithin(dir, top.dir); });
 }
 
 void Watcher::Vanished(const std::string& dir) {
@@ -117,7 +112,7 @@ void Watcher::Vanished(const std::string& dir) {
 }
 
 bool Watcher::ForgetUnlisted(const std::string& dir) {
-  return std::erase_if(unlisted_, [&](const std::string& d) { return Within(d, dir); }) > 0;
+  return std::erase_if(unlisted_, [&](const std::string& d) { return PathWithin(d, dir); }) > 0;
 }
 
 uint64_t Watcher::UnwatchedDirs() const {
@@ -212,7 +207,7 @@ Status Watcher::RetryUnwatched(bool force) {
     // Moved away, its pair not read yet: the MOVED_TO renames it, or it
     // turns out moved out of the tree and is forgotten.
     const bool moving = std::any_of(pending_.begin(), pending_.end(), [&](const auto& p) {
-      return p.second.is_dir && Within(it->dir, p.second.path);
+      return p.second.is_dir && PathWithin(it->dir, p.second.path);
     });
     if (moving) {
       unwatched_.push_back(std::move(*it));

@@ -4,12 +4,15 @@
 //                                     sustained events/s from file creation
 //                                     to durable journal (sync=group)
 //   watch_bench watch   [--dirs N]    time and RSS to watch a tree of N dirs
+//   watch_bench table   [--dirs N]    the watch table alone: bytes a directory
+//                                     (malloc's count), path lookups/s, renames
 //   watch_bench reconcile [--files N] start-up reconcile of an unchanged
 //                                     tree of N files (warm cache)
 //
 // Trees and journals go under $TMPDIR (default /var/tmp) and are removed.
 // Prints one line per measurement: name, value, unit.
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,10 +24,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 
+#include "watch/file_stat.h"
 #include "watch/inotify_reader.h"
+#include "watch/watch_table.h"
 #include "watch/watcher.h"
 #include "journal/journal.h"
 #include "tests/bench/bench_util.h"
@@ -175,6 +181,56 @@ int Watch(long dirs) {
   return 0;
 }
 
+// Bytes malloc has handed out, mmapped blocks included.
+size_t HeapBytes() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+// What an event's record costs the table: the path of `name` in `wd`'s directory.
+std::string EventPath(const WatchTable& table, int wd, const char* name) {
+  return *table.Path(wd, name);
+}
+
+// A table of `dirs` directories shaped like the `watch` tree (g<i>/d<j>,
+// 1,000 to a group), without inotify or a journal.
+int Table(long dirs) {
+  const size_t heap_before = HeapBytes();
+  const long rss_before = RssKiB();
+  auto table = std::make_unique<WatchTable>();
+  int wd = 1;
+  table->Add(wd++, "");
+  for (long i = 0; i < dirs; ++i) {
+    std::string group = "g" + std::to_string(i / 1000);
+    if (i % 1000 == 0) table->Add(wd++, group);
+    table->Add(wd++, group + "/d" + std::to_string(i));
+  }
+  const double heap = static_cast<double>(HeapBytes() - heap_before);
+  std::printf("watches %zu\n", table->size());
+  std::printf("table_bytes_per_dir %.1f bytes (malloc)\n", heap / table->size());
+  std::printf("table_rss_per_dir %.1f bytes\n", (RssKiB() - rss_before) * 1024.0 / table->size());
+  // Events come from any directory (cache misses), or from a few busy ones;
+  // in no order a prefetcher could guess.
+  for (const long spread : {wd - 1L, 64L}) {
+    constexpr long kLookups = 2'000'000;
+    std::mt19937 random(16);
+    uint64_t sink = 0;
+    auto start = Clock::now();
+    for (long i = 0; i < kLookups; ++i) {
+      sink += EventPath(*table, 1 + static_cast<int>(random() % spread), "file.txt").size();
+    }
+    std::printf("path_lookups_per_second %.0f /s over %ld directories (checksum %llu)\n",
+                kLookups / Seconds(start), spread, static_cast<unsigned long long>(sink));
+  }
+  constexpr int kRenames = 200;
+  const auto start = Clock::now();
+  for (int i = 0; i < kRenames; ++i) {
+    table->Rename(i % 2 == 0 ? "g0" : "moved/g0", i % 2 == 0 ? "moved/g0" : "g0");
+  }
+  std::printf("rename_1000_dirs_seconds %.6f s\n", Seconds(start) / kRenames);
+  return 0;
+}
+
 int ReconcileUnchanged(long files) {
   Scratch s;
   auto start = Clock::now();
@@ -210,11 +266,12 @@ int main(int argc, char** argv) {
   }
   if (mode == "events") return ferry::Events(ferry::bench::Flag(argc, argv, "--files", 100'000));
   if (mode == "watch") return ferry::Watch(ferry::bench::Flag(argc, argv, "--dirs", 100'000));
+  if (mode == "table") return ferry::Table(ferry::bench::Flag(argc, argv, "--dirs", 200'000));
   if (mode == "reconcile") {
     return ferry::ReconcileUnchanged(ferry::bench::Flag(argc, argv, "--files", 1'000'000));
   }
   std::fprintf(stderr,
-               "usage: watch_bench events [--files N] | watch [--dirs N] | "
+               "usage: watch_bench events [--files N] | watch [--dirs N] | table [--dirs N] | "
                "reconcile [--files N]\n");
   return 64;
 }

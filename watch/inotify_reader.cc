@@ -12,7 +12,7 @@
 
 namespace ferry {
 
-InotifyReader::InotifyReader(int fd, size_t max_queued) : fd_(fd), max_queued_(max_queued) {}
+InotifyReader::InotifyReader(int fd, Options options) : fd_(fd), options_(options) {}
 
 InotifyReader::~InotifyReader() { Stop(); }
 
@@ -56,6 +56,10 @@ std::vector<InotifyRecord> InotifyReader::Take(int timeout_ms) {
   std::unique_lock lock(mu_);
   ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                   [&] { return !queue_.empty() || stopping_; });
+  if (!queue_.empty()) {
+    ready_.wait_until(lock, first_queued_ + options_.linger,
+                      [&] { return queue_.size() >= options_.max_batch || stopping_; });
+  }
   std::vector<InotifyRecord> out;
   out.swap(queue_);
   lock.unlock();
@@ -76,7 +80,7 @@ void InotifyReader::Run() {
   while (true) {
     {
       std::unique_lock lock(mu_);
-      drained_.wait(lock, [&] { return stopping_ || queue_.size() < max_queued_; });
+      drained_.wait(lock, [&] { return stopping_ || queue_.size() < options_.max_queued; });
       if (stopping_) return;
       idle_ = true;
     }
@@ -102,15 +106,32 @@ void InotifyReader::Run() {
     batch.clear();
     auto parsed = ParseInotifyBuffer({buffer, static_cast<size_t>(n)}, &batch);
     records_read_.fetch_add(batch.size());
-    std::lock_guard lock(mu_);
-    if (!parsed) error_ = parsed.error();
-    if (queue_.empty()) {
-      queue_.swap(batch);
-    } else {
-      queue_.insert(queue_.end(), std::make_move_iterator(batch.begin()),
-                    std::make_move_iterator(batch.end()));
+    bool pause = false;
+    {
+      std::lock_guard lock(mu_);
+      if (!parsed) error_ = parsed.error();
+      const size_t before = queue_.size();
+      if (queue_.empty()) {
+        queue_.swap(batch);
+        first_queued_ = std::chrono::steady_clock::now();
+      } else {
+        queue_.insert(queue_.end(), std::make_move_iterator(batch.begin()),
+                      std::make_move_iterator(batch.end()));
+      }
+      // Take() waits for the first record, then for the batch to fill.
+      if (before == 0 || (before < options_.max_batch && queue_.size() >= options_.max_batch)) {
+        ready_.notify_one();
+      }
+      // A short read: let more records gather in the kernel queue. Nothing
+      // is held unqueued meanwhile (CaughtUp).
+      pause = static_cast<size_t>(n) < buffer_size / 2 && options_.coalesce.count() > 0;
+      if (pause) idle_ = true;
     }
-    ready_.notify_one();
+    if (pause) {
+      pollfd stop = {stop_fd_, POLLIN, 0};
+      const int ms = static_cast<int>((options_.coalesce.count() + 999) / 1000);
+      if (poll(&stop, 1, ms) > 0) return;
+    }
   }
 }
 

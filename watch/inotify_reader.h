@@ -6,9 +6,20 @@
 // memory until the processing thread takes them; past `max_queued` records the
 // thread stops reading and lets the kernel queue overflow, which the watcher
 // answers with a rescan: memory stays bounded and nothing is lost.
+//
+// A busy writer makes a few records at a time. Woken for each, the reader
+// and the processing thread would switch in and out thousands of times a
+// second, on the cores the writer needs, and the processing thread would
+// append (and fsync) tiny batches. So after a read that did not fill its
+// buffer the reader pauses `coalesce` before the next one, and Take() hands
+// records out `linger` after the first of them was queued (or at once when
+// `max_batch` are queued): at most one Take() a `linger`, and each a larger
+// batch. The kernel queue (fs.inotify.max_queued_events, 16384) holds far
+// more than a pause's worth of records at any realistic rate.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -22,15 +33,24 @@ namespace ferry {
 
 class InotifyReader {
  public:
+  struct Options {
+    size_t max_queued = 4'000'000;
+    std::chrono::microseconds coalesce{2'000};
+    std::chrono::microseconds linger{10'000};
+    size_t max_batch = 50'000;
+  };
   // `fd` is an inotify fd; not owned, must outlive the reader.
-  explicit InotifyReader(int fd, size_t max_queued = 4'000'000);
+  explicit InotifyReader(int fd) : InotifyReader(fd, Options{}) {}
+  InotifyReader(int fd, Options options);
   ~InotifyReader();  // stops the thread
 
   Status Start();
   void Stop();
 
-  // Waits until records are queued or `timeout_ms` passes; returns them all
-  // (possibly none). Called by the processing thread.
+  // Waits until records are queued or `timeout_ms` passes, then until
+  // `linger` has passed since the first of them was queued (or `max_batch`
+  // are queued, or Stop()); returns them all (possibly none). Called by the
+  // processing thread.
   std::vector<InotifyRecord> Take(int timeout_ms);
 
   // Whether every record the kernel had queued when this was called has been
@@ -49,12 +69,13 @@ class InotifyReader {
 
   int fd_;
   int stop_fd_ = -1;  // eventfd that wakes the thread's poll for Stop()
-  size_t max_queued_;
+  Options options_;
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable ready_;    // records queued
   std::condition_variable drained_;  // room in the queue again
   std::vector<InotifyRecord> queue_;
+  std::chrono::steady_clock::time_point first_queued_;  // when queue_ became non-empty
   Status error_;
   bool stopping_ = false;
   bool idle_ = false;  // in poll(2): nothing read and not yet queued

@@ -9,7 +9,8 @@ namespace {
 
 class InotifyTreeWatcher final : public TreeWatcher {
  public:
-  explicit InotifyTreeWatcher(std::unique_ptr<Watcher> watcher) : watcher_(std::move(watcher)) {}
+  InotifyTreeWatcher(std::unique_ptr<Watcher> watcher, Clock* clock)
+      : watcher_(std::move(watcher)), clock_(clock) {}
   ~InotifyTreeWatcher() override {
     if (reader_) reader_->Stop();
   }
@@ -22,10 +23,19 @@ class InotifyTreeWatcher final : public TreeWatcher {
   }
 
   Status Turn() override {
-    Status s = watcher_->Process(reader_->Take(100));
+    std::vector<InotifyRecord> records = reader_->Take(100);
+    const bool quiet = records.empty();
+    Status s = watcher_->Process(records);
     if (s.ok() && retry_.exchange(false)) s = watcher_->Retry();
     if (s.ok()) s = watcher_->Tick();
-    if (s.ok()) s = watcher_->Settle([this] { return reader_->CaughtUp(); });
+    // Settling is for the next start, never urgent: it waits for a quiet
+    // turn (or a second), so that a burst does not pay for its stats and
+    // leases while the writer runs.
+    const int64_t now = clock_->MonotonicNanos();
+    if (s.ok() && (quiet || now - last_settle_ns_ >= kSettleEveryNs)) {
+      last_settle_ns_ = now;
+      s = watcher_->Settle([this] { return reader_->CaughtUp(); });
+    }
     return s;
   }
 
@@ -64,8 +74,12 @@ class InotifyTreeWatcher final : public TreeWatcher {
     return s;
   }
 
+  static constexpr int64_t kSettleEveryNs = 1'000'000'000;
+
   std::unique_ptr<Watcher> watcher_;
+  Clock* clock_;
   std::unique_ptr<InotifyReader> reader_;
+  int64_t last_settle_ns_ = 0;
   std::atomic<bool> retry_{false};
 };
 
@@ -75,7 +89,7 @@ Result<std::unique_ptr<TreeWatcher>> CreateInotifyTreeWatcher(WatcherOptions opt
                                                               Journal* journal, Clock* clock) {
   auto watcher = Watcher::Create(std::move(options), journal, clock);
   if (!watcher) return watcher.error();
-  return std::unique_ptr<TreeWatcher>(std::make_unique<InotifyTreeWatcher>(std::move(*watcher)));
+  return std::unique_ptr<TreeWatcher>(std::make_unique<InotifyTreeWatcher>(std::move(*watcher), clock));
 }
 
 }  // namespace ferry

@@ -88,7 +88,21 @@ void Watcher::AddEvent(AppendBatch* batch, EventKind kind, const std::string& pa
                                 .old_path = std::move(old_path)});
 }
 
+const Watcher::StatOnce* Watcher::Lstat(const std::string& path) {
+  auto [it, added] = stats_.try_emplace(path);
+  StatOnce& once = it->second;
+  if (added) {
+    once.seen_ns = clock_->WallNanos();  // before the stat, as a walk does
+    once.found = lstat(Abs(path).c_str(), &once.st) == 0;
+  }
+  return once.found ? &once : nullptr;
+}
+
 void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileState& state) {
+  if (!batch->catalog.empty()) {  // a file's IN_CREATE and its IN_CLOSE_WRITE: one row
+    const CatalogChange& last = batch->catalog.back();
+    if (last.op == CatalogChange::Op::kPut && last.path == path && last.state == state) return;
+  }
   pending_catalog_.Put(path);
   batch->catalog.push_back({.op = CatalogChange::Op::kPut,
                             .destination = options_.destination,
@@ -107,6 +121,10 @@ Status Watcher::Settle(const std::function<bool()>& caught_up) {
   // With the journal failing, the reconcile after its recovery puts them again.
   if (journal_failed_ || racy_.size() == 0) return Status::Ok();
   const int64_t now = clock_->MonotonicNanos();
+  if (racy_.NextDueNs() > now) return Status::Ok();
+  // Busy: no use statting now. The rows stay where they are (taking them
+  // out and back at every turn of a burst cost more than the records).
+  if (!caught_up()) return Status::Ok();
   // Enough for a few tens of milliseconds; the rest at the next call.
   std::vector<RacyEntries::Check> due = racy_.Due(now, /*max=*/10'000);
   if (due.empty()) return Status::Ok();
@@ -116,7 +134,6 @@ Status Watcher::Settle(const std::function<bool()>& caught_up) {
     PublishCounts();
     return Status::Ok();
   };
-  if (!caught_up()) return again(due);  // busy: no use statting now
   std::vector<RacyEntries::Check> ready;
   std::vector<FileState> states;
   for (RacyEntries::Check& c : due) {
@@ -249,6 +266,7 @@ Result<ReconcileStats> Watcher::Start() {
 
 Status Watcher::Process(const std::vector<InotifyRecord>& records) {
   ++processes_;
+  stats_.clear();
   AppendBatch batch;
   for (const InotifyRecord& r : records) {
     if ((r.mask & IN_Q_OVERFLOW) != 0) {
@@ -257,6 +275,7 @@ Status Watcher::Process(const std::vector<InotifyRecord>& records) {
     }
     HandleRecord(r, &batch);
   }
+  stats_.clear();
   FERRY_RETURN_IF_ERROR(Commit(&batch));
   PublishCounts();
   if (!deferred_.ok()) return std::exchange(deferred_, Status::Ok());
@@ -314,9 +333,9 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
     Gone(path, is_dir, batch);
     if (is_dir) ForgetUnwatched(path);  // its watch, if any, goes with IN_IGNORED
   } else if ((r.mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)) != 0) {
-    auto state = StatPath(Abs(path), clock_->WallNanos());
-    if (!state) return;  // gone already: its delete follows
-    PutState(batch, path, *state);
+    const StatOnce* st = Lstat(path);
+    if (st == nullptr) return;  // gone already: its delete follows
+    PutState(batch, path, st->state());
     const bool content = (r.mask & (IN_CLOSE_WRITE | IN_MODIFY)) != 0;
     if (content && Selected((r.mask & IN_CLOSE_WRITE) ? kSelectCloseWrite : kSelectModify)) {
       const Event* last = batch->events.empty() ? nullptr : &batch->events.back();
@@ -389,7 +408,7 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
   } else if (!is_dir) {
     // A rename changes the file's ctime: the moved row would count as
     // changed at the next start, and the file be sent again.
-    if (auto state = StatPath(Abs(path), clock_->WallNanos())) PutState(batch, path, *state);
+    if (const StatOnce* st = Lstat(path)) PutState(batch, path, st->state());
   }
 }
 
@@ -399,9 +418,10 @@ void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
     AddTree(path, batch);
     return;
   }
-  struct stat st;
-  if (lstat(Abs(path).c_str(), &st) != 0) return;  // gone already
-  PutState(batch, path, ToFileState(st, clock_->WallNanos()));
+  const StatOnce* found = Lstat(path);
+  if (found == nullptr) return;  // gone already
+  const struct stat& st = found->st;
+  PutState(batch, path, found->state());
   // A new regular file is complete only at IN_CLOSE_WRITE, unless it arrived
   // whole: moved in, or a hard link (no write follows).
   const bool wait_for_close =

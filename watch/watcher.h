@@ -49,10 +49,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "watch/file_stat.h"
 #include "watch/inotify_parse.h"
 #include "watch/pending_catalog.h"
 #include "watch/racy_entries.h"
@@ -193,6 +197,17 @@ class Watcher {
   void SettlePendingAt(const std::string& path, AppendBatch* batch);
   void AddEvent(AppendBatch* batch, EventKind kind, const std::string& path, bool is_dir,
                 std::string old_path = {});
+  // lstat(2) of `path` (relative), at most once per Process() call: every
+  // record of the call was made before its first stat, so a second stat
+  // could tell nothing newer that a later record would not tell again (a
+  // new file's IN_CREATE and IN_CLOSE_WRITE come together). nullptr: gone.
+  struct StatOnce {
+    bool found;
+    struct stat st;
+    int64_t seen_ns;  // wall time of the lstat
+    FileState state() const { return ToFileState(st, seen_ns); }
+  };
+  const StatOnce* Lstat(const std::string& path);
   void PutState(AppendBatch* batch, const std::string& path, const FileState& state);
   // The status's watches and unsettled rows, after a Process() or Settle().
   void PublishCounts();
@@ -211,6 +226,7 @@ class Watcher {
   std::vector<std::string> unlisted_;        // journaled directories a walk could not list
   uint64_t processes_ = 0;                   // Process() calls so far
   PendingCatalog pending_catalog_;           // what the batch being built does to the catalog
+  std::unordered_map<std::string, StatOnce> stats_;  // this Process() call's lstats
   RacyEntries racy_;                         // racy rows, waiting for Settle()
   Status deferred_;                          // a commit error met inside a record
   int64_t next_unwatched_rescan_ns_ = 0;

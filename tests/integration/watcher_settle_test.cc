@@ -126,6 +126,9 @@ struct CrashOutcome {
 // passed with the record of the rewrite unread, then ferryd ends (kill -9:
 // the record is lost) and starts again.
 CrashOutcome SettleThenCrash(WatchHarness& h, const std::function<bool()>& caught_up) {
+  // The first write must be cataloged within its tick: no batching delays.
+  h.UseReaderOptions({.coalesce = std::chrono::microseconds(0),
+                      .linger = std::chrono::microseconds(0)});
   h.Start();
   const std::string name = RewriteWithinTheTick(h);
   if (name.empty()) return {};

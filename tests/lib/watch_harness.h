@@ -58,6 +58,9 @@ class WatchHarness {
   uint32_t dest() const { return dest_; }
   // The clock the watcher gets at Start() (the system clock by default).
   void UseClock(Clock* clock) { clock_ = clock; }
+  // For the next StartReader(): e.g. no lingering, for a test that must
+  // catalog a write within its timestamp tick.
+  void UseReaderOptions(InotifyReader::Options options) { reader_options_ = options; }
 
   // Creates the watcher and reconciles; with `start_reader` false the inotify
   // queue fills up unread until StartReader() (to force an overflow).
@@ -75,7 +78,7 @@ class WatchHarness {
     return stats ? *stats : ReconcileStats{};
   }
   void StartReader() {
-    reader_ = std::make_unique<InotifyReader>(watcher_->fd());
+    reader_ = std::make_unique<InotifyReader>(watcher_->fd(), reader_options_);
     ASSERT_TRUE(reader_->Start().ok());
   }
   // ferryd stopped: nothing watches the tree any more.
@@ -141,6 +144,7 @@ class WatchHarness {
   Clock* clock_ = SystemClock::Default();
   std::unique_ptr<Watcher> watcher_;
   std::unique_ptr<InotifyReader> reader_;
+  InotifyReader::Options reader_options_;
   bool mounted_ = false;
 };
 

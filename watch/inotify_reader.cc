@@ -57,9 +57,12 @@ std::vector<InotifyRecord> InotifyReader::Take(int timeout_ms) {
   ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                   [&] { return !queue_.empty() || stopping_; });
   if (!queue_.empty()) {
-    ready_.wait_until(lock, first_queued_ + options_.linger,
+    // Within `linger` of the last Take(): the caller is fast, let more come.
+    // A caller that was busy longer (behind the kernel) gets them at once.
+    ready_.wait_until(lock, last_take_ + options_.linger,
                       [&] { return queue_.size() >= options_.max_batch || stopping_; });
   }
+  last_take_ = std::chrono::steady_clock::now();
   std::vector<InotifyRecord> out;
   out.swap(queue_);
   lock.unlock();
@@ -113,7 +116,6 @@ void InotifyReader::Run() {
       const size_t before = queue_.size();
       if (queue_.empty()) {
         queue_.swap(batch);
-        first_queued_ = std::chrono::steady_clock::now();
       } else {
         queue_.insert(queue_.end(), std::make_move_iterator(batch.begin()),
                       std::make_move_iterator(batch.end()));

@@ -12,9 +12,9 @@
 // second, on the cores the writer needs, and the processing thread would
 // append (and fsync) tiny batches. So after a read that did not fill its
 // buffer the reader pauses `coalesce` before the next one, and Take() hands
-// records out `linger` after the first of them was queued (or at once when
-// `max_batch` are queued): at most one Take() a `linger`, and each a larger
-// batch. The kernel queue (fs.inotify.max_queued_events, 16384) holds far
+// records out no sooner than `linger` after the previous Take() returned
+// (at once when `max_batch` are queued): at most one Take() a `linger`, each
+// a larger batch, and no wait for a caller that is behind. The kernel queue (fs.inotify.max_queued_events, 16384) holds far
 // more than a pause's worth of records at any realistic rate.
 #pragma once
 
@@ -48,7 +48,7 @@ class InotifyReader {
   void Stop();
 
   // Waits until records are queued or `timeout_ms` passes, then until
-  // `linger` has passed since the first of them was queued (or `max_batch`
+  // `linger` has passed since the previous Take() returned (or `max_batch`
   // are queued, or Stop()); returns them all (possibly none). Called by the
   // processing thread.
   std::vector<InotifyRecord> Take(int timeout_ms);
@@ -75,7 +75,7 @@ class InotifyReader {
   std::condition_variable ready_;    // records queued
   std::condition_variable drained_;  // room in the queue again
   std::vector<InotifyRecord> queue_;
-  std::chrono::steady_clock::time_point first_queued_;  // when queue_ became non-empty
+  std::chrono::steady_clock::time_point last_take_;  // when Take() last returned
   Status error_;
   bool stopping_ = false;
   bool idle_ = false;  // in poll(2): nothing read and not yet queued

@@ -177,12 +177,15 @@ TEST(JournalTest, JoinSmallEventFilesKeepsEveryEvent) {
     ASSERT_TRUE(j.Append(Files(1, 50, "batch" + std::to_string(i) + "-")));
     ASSERT_TRUE(j.Flush().ok());
   }
-  ASSERT_GE(TableFiles(dir), 30u);
+  const size_t before = TableFiles(dir);
+  ASSERT_GE(before, 30u);
   // RocksDB moves level-0 files down on its own threads; join what is below.
+  // A join takes 16 small neighbours into one file: at least one must happen
+  // (how many depends on how many files RocksDB has moved down meanwhile).
   EXPECT_TRUE(testing::Eventually([&] {
     EXPECT_TRUE(j.JoinSmallEventFiles().ok());
-    return TableFiles(dir) <= 8;
-  })) << TableFiles(dir) << " table files";
+    return TableFiles(dir) <= before - 15;
+  })) << TableFiles(dir) << " table files of " << before;
   auto all = ReadAll(j);
   ASSERT_EQ(all.size(), 2000u);
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].seq, i + 1);

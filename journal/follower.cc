@@ -30,7 +30,7 @@ constexpr int kMaxCatchUpAttempts = 20;
 // holds every seq from its first key to its last: the scan can jump over it.
 // A trim's tombstone spans [0, floor] and pulls a file's first key down to 0,
 // so a file whose first key lies above the floor holds none.
-Result<std::vector<SeqRange>> RocksJournal::WholeEventFiles(uint64_t floor) {
+std::vector<SeqRange> RocksJournal::WholeEventFiles(uint64_t floor) {
   rocksdb::ColumnFamilyMetaData meta;
   db_->GetColumnFamilyMetaData(cf_[kEvents], &meta);
   std::vector<SeqRange> runs;
@@ -56,8 +56,7 @@ Result<RocksJournal::FollowerView> RocksJournal::ScanFollowerView(uint64_t known
   if (!last) return last.error();
   auto floor = GetMetaSeq(kMetaTrimmedUpto);
   if (!floor) return floor.error();
-  auto whole = WholeEventFiles(*floor);
-  if (!whole) return whole.error();
+  const std::vector<SeqRange> whole = WholeEventFiles(*floor);
 
   FollowerView view;
   uint64_t expect = std::max(known, *floor) + 1;
@@ -68,9 +67,9 @@ Result<RocksJournal::FollowerView> RocksJournal::ScanFollowerView(uint64_t known
   size_t file = 0;
   it->Seek(format::EventKey(expect));
   while (true) {
-    while (file < whole->size() && (*whole)[file].last < expect) ++file;
-    if (file < whole->size() && (*whole)[file].first <= expect) {
-      expect = (*whole)[file].last + 1;
+    while (file < whole.size() && whole[file].last < expect) ++file;
+    if (file < whole.size() && whole[file].first <= expect) {
+      expect = whole[file].last + 1;
       it->Seek(format::EventKey(expect));
       continue;
     }

@@ -153,7 +153,7 @@ class RocksJournal final : public Journal {
     bool consistent = false;
   };
   Result<FollowerView> ScanFollowerView(uint64_t known);
-  Result<std::vector<SeqRange>> WholeEventFiles(uint64_t floor);
+  std::vector<SeqRange> WholeEventFiles(uint64_t floor);
   // The time of the event at `seq`, or of the first decodable one after it;
   // nullopt past the last event.
   Result<std::optional<int64_t>> EventTime(uint64_t seq);

@@ -389,6 +389,9 @@ void Ferryd::RecoverWatch(Destination* d, const std::string& why) {
     } else if (attempt == 1) {
       spdlog::error("destination {}: {}; rebuilding its watches and rescanning the tree",
                     d->config.name, why);
+      // Until Rebuild() returns, status must not say "watching": a change made
+      // now is found by the rescan, not seen by a reader.
+      d->watch->FeedStopped(why + "; rebuilding");
     }
     std::string failed;
     try {

@@ -382,6 +382,20 @@ void Lane::RunNext() {
   Batch& b = *batch_;
   if (b.wave == b.waves.size()) return FinishBatch();
   b.failures.clear();
+  if (!b.moved_trees.empty()) {
+    std::vector<Transfer> wave;
+    for (const Transfer& run : b.waves[b.wave]) {
+      auto kept = run.kind == Transfer::Kind::kTree
+                      ? WithoutTrees(run, b.moved_trees, options_.target)
+                      : std::optional<Transfer>(run);
+      if (kept) wave.push_back(std::move(*kept));
+    }
+    b.waves[b.wave] = std::move(wave);
+    if (b.waves[b.wave].empty()) {
+      ++b.wave;
+      return RunNext();
+    }
+  }
   b.running = b.waves[b.wave].size();
   for (size_t i = 0; i < b.waves[b.wave].size(); ++i) {
     Spawn(b.waves[b.wave][i], [this, i](ChildExit e) { OnWaveExit(i, e); });
@@ -406,6 +420,8 @@ void Lane::OnWaveExit(size_t index, const ChildExit& e) {
     spdlog::debug("target {}: copy-move skipped: {}", options_.target.name, message);
   } else if (c.outcome == Outcome::kDelivered) {
     b.bytes += ParseBytesSent(e.stdout_tail);
+    const Transfer& run = b.waves[b.wave][index];
+    if (run.kind == Transfer::Kind::kCopyMove) b.moved_trees.push_back(run.paths.front());
   } else {
     auto complained = ComplainedPaths(e.stderr_tail, e.stderr_cut, options_.target.source);
     b.failures.push_back({std::move(c), std::move(message), index, std::move(complained)});

@@ -131,6 +131,7 @@ class Lane {
     uint64_t upto = 0;  // the cursor after this batch
     bool full_sync = false;
     uint64_t bytes = 0;
+    std::vector<std::string> moved_trees;  // delivered copy-moves: their tree sends are done
     std::deque<std::vector<std::string>> isolate;  // bisection work list
     Transfer::Kind isolating_kind = Transfer::Kind::kContent;
   };

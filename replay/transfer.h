@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,7 +25,7 @@ struct Transfer {
 std::string_view TransferKindName(Transfer::Kind kind);
 
 // Remote targets fill at most this many renamed directories of a batch from
-// their old copy (--copy-dest); the others are sent as trees.
+// their old copy (BuildCopyMove); the others are sent as trees.
 inline constexpr int kMaxCopyMovesPerBatch = 2;
 inline constexpr size_t kMaxRulesPerDirectory = 64;
 
@@ -38,6 +39,12 @@ inline constexpr size_t kMaxRulesPerDirectory = 64;
 // each listed path are included as directories, the path and all below it
 // are included, everything else is excluded, and so protected from the
 // delete. The path is then sent if the source has it, and removed otherwise.
+//
+// Tree sends (and copy-moves) walk a directory themselves, so they carry the
+// destination's excludes (target.excludes), as full syncs do: an excluded
+// name is not sent, and the target's own copy of one is kept (rsync protects
+// excluded names from --delete). Deletes never do: a deleted directory goes
+// whole, so they ride on a tree send only when there are no excludes.
 std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& target);
 // The same runs as waves of at most `parallel` concurrent runs: each run's
 // paths are split by a hash of the path into `parallel` shards before any
@@ -45,10 +52,31 @@ std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& tar
 // syncs and command targets are never split. A wave ends before the next.
 std::vector<std::vector<Transfer>> BuildWaves(const Plan& plan, const TargetSettings& target,
                                               int parallel);
-// ssh and rsync daemon targets: a renamed directory is first filled from the
-// old one on the receiver (--copy-dest), so its data is not sent again; the
-// delete of the old path and the tree send of the new one follow as usual.
-Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& target);
+// ssh and rsync daemon targets: a renamed directory is first made on the
+// receiver from hard links to the old one (--link-dest; a file whose
+// attributes differ is copied from it there), so its data is not sent
+// again. The run is a whole tree send of the new path (--recursive
+// --delete, the destination's excludes rewritten for its root by
+// ExcludesUnder): once it is delivered, the batch's tree send leaves that
+// path out (WithoutTrees). The delete of the old path follows as usual;
+// until then the two names share their files, which the receiver never
+// writes in place (rsync writes a new file and renames it over the old).
+// `excludes` is ExcludesUnder(target.excludes, move.to).
+Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& target,
+                       const std::vector<std::string>& excludes);
+// The destination's exclude patterns (ferry's rsync-style ones,
+// journal/filter.h) rewritten for a transfer rooted at `dir` instead of
+// the source's root, or nullopt when one of them cannot be said exactly
+// there (an anchored pattern with a wildcard in a component that `dir`
+// takes up, or an unanchored one spanning directories): such a rename is
+// then sent as a tree. A pattern that can match nothing under `dir` is
+// left out.
+std::optional<std::vector<std::string>> ExcludesUnder(const std::vector<std::string>& excludes,
+                                                      std::string_view dir);
+// `run` (a tree send) without the paths in `delivered` (copy-moves that were
+// delivered), rebuilt; nullopt when nothing is left of it.
+std::optional<Transfer> WithoutTrees(const Transfer& run, const std::vector<std::string>& delivered,
+                                     const TargetSettings& target);
 // One run of `kind` for `paths` (bisection re-runs halves of a failed run).
 Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
                        const TargetSettings& target);

@@ -20,6 +20,7 @@
 namespace ferry {
 namespace {
 
+using testing::Eventually;
 using testing::FerrydTest;
 
 TEST_F(FerrydTest, ReplicatesToLocalAndDaemonTargetsAndStopsCleanly) {
@@ -33,6 +34,49 @@ TEST_F(FerrydTest, ReplicatesToLocalAndDaemonTargetsAndStopsCleanly) {
   ASSERT_TRUE(Converged());
   int status = StopFerryd(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+// Found by hand: a directory renamed in the source, or moved into it, was
+// sent with the files the destination excludes, on both kinds of target
+// (the tree send and the daemon's copy-move walked it without the excludes).
+// A deleted directory still goes whole, excluded names and all.
+TEST_F(FerrydTest, RenamedAndMovedInDirectoriesKeepTheirExcludedFilesOut) {
+  destination_config_ = "exclude = *.log\nexclude = /in/cache/\n";
+  for (const char* f : {"old/a.txt", "old/x.log", "old/sub/y.log", "old/sub/b.txt"}) Write(f, f);
+  const std::string outside = tmp_.Sub("outside");
+  std::filesystem::create_directories(outside + "/in/cache");
+  std::ofstream(outside + "/in/z.log") << "z";
+  std::ofstream(outside + "/in/b.txt") << "b";
+  std::ofstream(outside + "/in/cache/c") << "c";
+  WriteConfig();
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
+  const auto on_both = [&](const std::string& rel) {
+    return std::filesystem::exists(local() + "/" + rel) &&
+           std::filesystem::exists(module() + "/" + rel);
+  };
+  const auto on_either = [&](const std::string& rel) {
+    return std::filesystem::exists(local() + "/" + rel) ||
+           std::filesystem::exists(module() + "/" + rel);
+  };
+  ASSERT_TRUE(Eventually([&] { return on_both("old/sub/b.txt"); })) << Log();
+  EXPECT_FALSE(on_either("old/x.log"));
+
+  std::filesystem::rename(src() + "/old", src() + "/new");
+  std::filesystem::rename(outside + "/in", src() + "/in");
+  ASSERT_TRUE(Eventually([&] {
+    return on_both("new/a.txt") && on_both("new/sub/b.txt") && on_both("in/b.txt") &&
+           !on_either("old");
+  })) << Log();
+  for (const char* excluded : {"new/x.log", "new/sub/y.log", "in/z.log", "in/cache"}) {
+    EXPECT_FALSE(on_either(excluded)) << excluded;
+  }
+
+  // A name the target has that the destination excludes does not keep a
+  // deleted directory alive there.
+  std::ofstream(local() + "/new/sub/target-only.log") << "t";
+  std::ofstream(module() + "/new/sub/target-only.log") << "t";
+  std::filesystem::remove_all(src() + "/new/sub");
+  EXPECT_TRUE(Eventually([&] { return !on_either("new/sub"); })) << Log();
 }
 
 TEST_F(FerrydTest, ChangesWhileStoppedAndAfterKillNineAreReplicated) {

@@ -48,6 +48,7 @@ class FerrydTest : public ::testing::Test {
         << "[replay]\nbatch_delay = 10ms\nretry_max = 1s\nshutdown_grace = " << grace_ << "\n"
         << "[control]\nsocket = " << socket_path() << "\n"
         << extra_config_ << "[destination.www]\nsource = " << src() << "\n"
+        << destination_config_
         << "[target.mirror]\ndestination = www\nurl = " << local() << "\n"
         << "[target.backup]\ndestination = www\nurl = " << daemon_.url()
         << "\npassword_file = " << daemon_.PasswordFile("s3cret") << "\n";
@@ -139,6 +140,7 @@ class FerrydTest : public ::testing::Test {
   std::string grace_ = "10s";
   std::string extra_config_;         // more sections, written before the destinations
   std::string journal_config_;       // more [journal] keys ("max_size = 1M\n")
+  std::string destination_config_;   // more [destination.www] keys ("exclude = *.log\n")
   std::vector<std::string> run_as_;  // prefixed to ferryd's argv (setpriv ...)
 };
 

@@ -168,7 +168,11 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].kind, Transfer::Kind::kCopyMove);  // before the old one is deleted
   // Rooted at the module: security-patched daemons refuse ".." silently.
-  EXPECT_TRUE(HasArg(runs[0], "--copy-dest=/old/dir"));
+  EXPECT_TRUE(HasArg(runs[0], "--link-dest=/old/dir"));
+  // A whole tree send of the new path (the lane then leaves it out of the
+  // tree send below: WithoutTrees).
+  EXPECT_TRUE(HasArg(runs[0], "--recursive"));
+  EXPECT_TRUE(HasArg(runs[0], "--delete"));
   EXPECT_EQ(runs[0].argv[runs[0].argv.size() - 2], "/src/new/place/");
   EXPECT_EQ(runs[0].argv.back(), "rsync://u@h/m/new/place/");
   // The tree send deletes the old name; it also sends the new one, which it
@@ -177,11 +181,93 @@ TEST(TransferTest, RemoteTargetsFillARenamedDirectoryFromTheOldOne) {
   EXPECT_EQ(runs[1].kind, Transfer::Kind::kTree);
   EXPECT_EQ(runs[1].paths, (std::vector<std::string>{"new/place", "old/dir"}));
   EXPECT_TRUE(
-      HasArg(BuildTransfers(plan, Settings("rsync://u@h/m/sub/"))[0], "--copy-dest=/sub/old/dir"));
+      HasArg(BuildTransfers(plan, Settings("rsync://u@h/m/sub/"))[0], "--link-dest=/sub/old/dir"));
   // Over ssh, relative to the destination directory DEST/new/place/.
-  EXPECT_TRUE(HasArg(BuildTransfers(plan, Settings("u@h:/d"))[0], "--copy-dest=../../old/dir"));
+  EXPECT_TRUE(HasArg(BuildTransfers(plan, Settings("u@h:/d"))[0], "--link-dest=../../old/dir"));
   // Local targets rename in place instead (the lane does it).
   EXPECT_EQ(BuildTransfers(plan, Settings("/dst")).size(), 1u);
+}
+
+// Found by hand: a directory renamed or moved into the source was sent with
+// the files the destination excludes (`exclude = *.log`: new/x.log reached
+// the target), because only full syncs passed the excludes to rsync.
+TEST(TransferTest, TreeSendsAndCopyMovesCarryTheExcludes) {
+  Plan plan;
+  plan.deletes = {"old/dir", "gone"};
+  plan.trees = {"new/place"};
+  plan.moves = {{"old/dir", "new/place", true}};
+  for (const char* url : {"/dst", "rsync://u@h/m"}) {
+    TargetSettings t = Settings(url);
+    t.excludes = {"*.log", "/new/place/cache/", "/other/"};
+    auto runs = BuildTransfers(plan, t);
+    for (const Transfer& r : runs) {
+      const bool walks = r.kind == Transfer::Kind::kTree || r.kind == Transfer::Kind::kCopyMove;
+      EXPECT_EQ(HasArg(r, "--exclude=*.log"), walks) << url << " " << TransferKindName(r.kind);
+    }
+    // The deletes run without them: a deleted directory goes whole, where a
+    // tree send keeps the target's excluded names.
+    auto del = std::find_if(runs.begin(), runs.end(),
+                            [](const Transfer& r) { return r.kind == Transfer::Kind::kDelete; });
+    ASSERT_NE(del, runs.end()) << url;
+    EXPECT_EQ(del->paths, (std::vector<std::string>{"old/dir", "gone"}));
+  }
+  TargetSettings daemon = Settings("rsync://u@h/m");
+  daemon.excludes = {"*.log", "/new/place/cache/", "/other/"};
+  auto runs = BuildTransfers(plan, daemon);
+  ASSERT_EQ(runs[0].kind, Transfer::Kind::kCopyMove);
+  // Rooted at new/place/: the anchored pattern under it is re-anchored,
+  // the one elsewhere is left out.
+  EXPECT_TRUE(HasArg(runs[0], "--exclude=/cache/"));
+  EXPECT_FALSE(HasArg(runs[0], "--exclude=/other/"));
+  EXPECT_FALSE(HasArg(runs[0], "--exclude=/new/place/cache/"));
+  // Old receivers: the filter-rule tree run has the excludes before its
+  // include rules (the first matching rule wins), and the deletes apart.
+  daemon.features.delete_missing_args = false;
+  runs = BuildTransfers(plan, daemon);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[1].kind, Transfer::Kind::kDelete);
+  EXPECT_FALSE(HasArg(runs[1], "--exclude=*.log"));
+  ASSERT_EQ(runs[2].kind, Transfer::Kind::kTree);
+  const auto& argv = runs[2].argv;
+  EXPECT_LT(std::find(argv.begin(), argv.end(), "--exclude=*.log"),
+            std::find(argv.begin(), argv.end(), "--include-from=-"));
+}
+
+TEST(TransferTest, ExcludesUnderADirectoryAreSaidExactlyOrNotAtAll) {
+  using V = std::vector<std::string>;
+  // One component matches the same under any root; "**/" adds nothing.
+  EXPECT_EQ(ExcludesUnder({"*.log", "cache/", "tmp/***", "**/node_modules/", ".*.sw[a-px]"}, "a/b"),
+            (V{"*.log", "cache/", "tmp/***", "node_modules/", ".*.sw[a-px]"}));
+  // Anchored: re-anchored under the directory, or left out elsewhere.
+  EXPECT_EQ(ExcludesUnder({"/a/b/c/", "/a/b/c/d/***", "/a/x/", "/z"}, "a/b"),
+            (V{"/c/", "/c/d/***"}));
+  EXPECT_EQ(ExcludesUnder({"/a/*/c"}, "b"), V{});  // "a" is not "b": cannot match there
+  // Not exact there: a wildcard where the directory's names are, an
+  // unanchored pattern spanning directories, one naming the directory itself.
+  EXPECT_EQ(ExcludesUnder({"/a/*/c"}, "a/b"), std::nullopt);
+  EXPECT_EQ(ExcludesUnder({"logs/*.gz"}, "a"), std::nullopt);
+  EXPECT_EQ(ExcludesUnder({"x**y"}, "a"), std::nullopt);
+  EXPECT_EQ(ExcludesUnder({"/a/"}, "a"), std::nullopt);
+  // Such a rename is sent as a tree, data and all, not as a copy-move.
+  Plan plan;
+  plan.deletes = {"old"};
+  plan.trees = {"new"};
+  plan.moves = {{"old", "new", true}};
+  TargetSettings t = Settings("rsync://u@h/m");
+  t.excludes = {"logs/*.gz"};
+  auto runs = BuildTransfers(plan, t);
+  for (const Transfer& r : runs) EXPECT_NE(r.kind, Transfer::Kind::kCopyMove);
+}
+
+TEST(TransferTest, ADeliveredCopyMoveLeavesItsTreeOutOfTheTreeSend) {
+  TargetSettings t = Settings("rsync://u@h/m");
+  Transfer run = BuildTransfer(Transfer::Kind::kTree, {"new", "other"}, t);
+  auto kept = WithoutTrees(run, {"new"}, t);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->paths, std::vector<std::string>{"other"});
+  EXPECT_EQ(kept->input, std::string("./other\0", 8));
+  EXPECT_EQ(WithoutTrees(run, {"elsewhere"}, t)->paths, run.paths);
+  EXPECT_FALSE(WithoutTrees(run, {"other", "new"}, t).has_value());
 }
 
 TEST(TransferTest, ABatchRenamingManyDirectoriesCopyMovesOnlyAFew) {

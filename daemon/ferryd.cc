@@ -36,6 +36,7 @@ Ferryd::~Ferryd() {
   metrics_.reset();  // no requests while shutting down
   control_.reset();
   Stop();
+  if (maintenance_.joinable()) maintenance_.join();  // may finish a trim or a join first
   std::vector<Destination*> ds;
   {
     std::lock_guard lock(mu_);
@@ -146,7 +147,17 @@ Status Ferryd::Start() {
     spdlog::info("metrics at http://{}/metrics", config_.metrics_listen);
   }
   ready_ = true;
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
   return Status::Ok();
+}
+
+void Ferryd::MaintenanceLoop() {
+  std::unique_lock lock(maintenance_mu_);
+  while (!maintenance_cv_.wait_for(lock, kMaintainEvery, [this] { return stop_.load(); })) {
+    lock.unlock();
+    Maintain();
+    lock.lock();
+  }
 }
 
 Result<std::unique_ptr<Ferryd::Destination>> Ferryd::PrepareDestination(
@@ -508,7 +519,13 @@ void Ferryd::TrimJournal(const RetentionPolicy& policy) {
   }
 }
 
-void Ferryd::Stop() { stop_ = true; }
+void Ferryd::Stop() {
+  {
+    std::lock_guard lock(maintenance_mu_);  // not lost between its check and its wait
+    stop_ = true;
+  }
+  maintenance_cv_.notify_all();
+}
 void Ferryd::Retry() {
   std::lock_guard lock(mu_);
   for (auto& d : destinations_) d->watch->RequestRetry();

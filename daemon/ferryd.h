@@ -3,20 +3,23 @@
 // states, not inotify), the journal, replay lanes on UringWorker threads,
 // and the control socket.
 //
-// main() calls Maintain() every few hundred ms until stopped() (SIGTERM or
-// SIGINT call Stop()); destroying the Ferryd then shuts down in order: close
+// main() waits for signals until stopped() (SIGTERM or SIGINT call Stop());
+// meanwhile a maintenance thread runs Maintain() every kMaintainEvery, so
+// that a trim or a join of event files never delays a signal. Destroying
+// the Ferryd then shuts down in order: end the maintenance thread, close
 // the control socket, stop the watch feeds and journal what they read, let
 // running transfers finish for up to [replay] shutdown_grace, then stop them
 // (SIGTERM, then SIGKILL), close the journal. Nothing pending is lost: it is
 // on disk and goes out after the next start.
 //
-// Threading: Start, Maintain and the destructor run on the main thread;
-// Reload, HandleControl and StatusJson on the main or the control thread
-// (a mutex orders them); Stop on any thread.
+// Threading: Start and the destructor run on the main thread, Maintain on
+// the maintenance thread; Reload, HandleControl and StatusJson on the main
+// or the control thread (a mutex orders them); Stop on any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -47,8 +50,10 @@ class Ferryd {
   // Periodic work: starts the periodic full syncs (full_sync_every); trims
   // delivered events past [journal] retention once a minute; checks the
   // journal's estimated size every kBudgetCheckEvery and trims it to 90% of
-  // max_size when over (lagging targets expire: full sync). Main thread;
-  // a trim blocks it while RocksDB compacts the trimmed range.
+  // max_size when over (lagging targets expire: full sync); gives freed
+  // memory back after a burst and joins small event files. The maintenance
+  // thread (started by Start) calls it; a trim blocks that thread, and only
+  // it, while RocksDB compacts the trimmed range.
   void Maintain();
   void Stop();  // any thread
   bool stopped() const { return stop_; }
@@ -163,6 +168,12 @@ class Ferryd {
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
   std::atomic<bool> stop_{false};
+  // The maintenance thread: Maintain() every kMaintainEvery until Stop().
+  void MaintenanceLoop();
+  static constexpr std::chrono::milliseconds kMaintainEvery{200};
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_cv_;  // Stop() wakes it
+  std::thread maintenance_;
   std::atomic<bool> ready_{false};
   bool cut_transfers_ = false;  // the previous ferryd died with transfers running
   static constexpr int64_t kCutTransferSettleNs = 3'000'000'000;

@@ -160,7 +160,6 @@ int main(int argc, char** argv) {
           }
         }
       }
-      daemon.Maintain();
     }
   } catch (const std::exception& e) {
     spdlog::critical("stopping on an unexpected error: {}", e.what());

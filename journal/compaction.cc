@@ -41,8 +41,11 @@ Status RocksJournal::JoinSmallEventFiles() {
       if (!worth) return Status::Ok();
       rocksdb::CompactionOptions co;
       co.output_file_size_limit = kTargetFileBytes;
-      return FromRocks(db_->CompactFiles(co, cf_[kEvents], files, level.level),
-                       "join the small event files of " + what_);
+      rocksdb::Status s = db_->CompactFiles(co, cf_[kEvents], files, level.level);
+      // RocksDB started a compaction of its own on one of them since the
+      // metadata was read (or into the same range): next time.
+      if (s.IsAborted()) return Status::Ok();
+      return FromRocks(s, "join the small event files of " + what_);
     };
     for (const rocksdb::SstFileMetaData& file : level.files) {
       if (file.being_compacted || file.size >= kSmallFileBytes) {

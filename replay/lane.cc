@@ -8,6 +8,7 @@
 
 #include "journal/escape.h"
 #include "replay/local_target.h"
+#include "replay/source_size.h"
 #include "replay/spawn.h"
 #include "settings/checks.h"
 
@@ -178,7 +179,7 @@ void Lane::Poll() {
     RetryDeadLetters();
     if (retrying_dead_letters_) return;  // its end polls again
   }
-  const int64_t wait = backoff_until_ - executor_->clock()->MonotonicNanos();
+  const int64_t wait = std::max(backoff_until_, paced_until_) - executor_->clock()->MonotonicNanos();
   if (wait > 0) return SchedulePoll(wait);
   if (Status refused = journal_->write_status(); !refused.ok()) {
     // A batch sent now could not record its cursor and would go again: wait
@@ -243,12 +244,20 @@ void Lane::Poll() {
   }
   if (options_.target.url.kind == TargetUrl::Kind::kLocal) {
     RenameOnLocalTarget(options_.target.url.path, plan.moves);
+  } else {
+    // A small renamed directory costs less sent again than a copy-move's
+    // connection (source_size.h); it stays in the plan's trees either way.
+    std::erase_if(plan.moves, [&](const PlannedMove& m) {
+      return m.is_dir &&
+             !TreeHoldsAtLeast(options_.target.source + "/" + m.to, kCopyMoveMinBytes);
+    });
   }
   batch.waves = BuildWaves(plan, options_.target, options_.parallel);
   SetState(head > batch.upto || batch.events.size() > 1000 ? TargetState::kCatchingUp
            : status().state == TargetState::kStarting        ? TargetState::kOk
                                                            : status().state);
   batch_ = std::move(batch);
+  batch_started_ = executor_->clock()->MonotonicNanos();
   UpdateBusy();
   RunNext();
 }
@@ -349,6 +358,7 @@ void Lane::StartFullSync(uint64_t head, const std::string& why) {
   batch.upto = head;
   batch.waves.push_back({BuildTransfer(Transfer::Kind::kFullSync, {}, options_.target)});
   batch_ = std::move(batch);
+  batch_started_ = executor_->clock()->MonotonicNanos();
   UpdateBusy();
   RunNext();
 }
@@ -573,6 +583,10 @@ void Lane::FinishBatch() {
     status_.next_attempt_ns = 0;
     status_.state = journal_->LastSeq() > b.upto ? TargetState::kCatchingUp : TargetState::kOk;
   }
+  const int64_t now = executor_->clock()->MonotonicNanos();
+  paced_until_ = b.full_sync || b.events.size() >= options_.batch_max_events
+                     ? 0
+                     : now + std::min(now - batch_started_, options_.max_pace_ns);
   SchedulePoll(0);
 }
 

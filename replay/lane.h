@@ -49,6 +49,12 @@ struct LaneOptions {
   int64_t dead_letter_retry_ns = 3'600'000'000'000;
   int64_t idle_poll_ns = 1'000'000'000;  // looks for events even without Notify()
   int64_t start_delay_ns = 0;            // before the first batch (see Ferryd::Start)
+  // Pacing during a live burst: after a batch that was not full, the next
+  // one starts no sooner than the last one's run time after its end, at
+  // most this long (0: off). rsync then runs at most about half the time
+  // while the source is busy, leaving the CPU to the application writing
+  // it, and batches grow; a backlog (full batches) goes back to back.
+  int64_t max_pace_ns = 1'000'000'000;
   // A local target whose transfers a crash cut: its first batch (what was
   // cut goes again) first removes the rsync temp files of its paths.
   bool sweep_cut_temp_files = false;
@@ -189,6 +195,9 @@ class Lane {
   std::optional<RsyncVersion> local_rsync_;
   bool dead_letters_wanted_ = false;  // a retry asked for while a batch ran
   int64_t backoff_until_ = 0;
+  // The last batch's run (monotonic), for pacing (LaneOptions::max_pace_ns).
+  int64_t batch_started_ = 0;
+  int64_t paced_until_ = 0;
   std::mt19937_64 rng_;
   // Set by the controls (under mu_), applied by ApplyControls.
   bool paused_ = false;

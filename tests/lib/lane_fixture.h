@@ -42,6 +42,7 @@ class LaneTest : public ::testing::Test {
     o.dead_letter_retry_ns = 3600 * kSec;
     o.start_delay_ns = start_delay_ns_;
     o.probe_receiver = probe_receiver_;
+    o.batch_max_events = batch_max_events_;
     lane_ = std::make_unique<Lane>(o, journal_.get(), &exec_);
   }
 
@@ -88,6 +89,7 @@ class LaneTest : public ::testing::Test {
   uint32_t dest_ = 0;
   std::unique_ptr<Lane> lane_;
   int64_t start_delay_ns_ = 0;   // MakeLane's LaneOptions::start_delay_ns
+  size_t batch_max_events_ = 50'000;  // MakeLane's LaneOptions::batch_max_events
   std::string source_ = "/src";  // MakeLane's source (not checked unless source_device_)
   uint64_t source_device_ = 0;
   bool probe_receiver_ = false;  // the probe's own tests (lane_probe_test.cc) turn it on

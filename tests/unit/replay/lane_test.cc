@@ -56,6 +56,47 @@ TEST_F(LaneTest, BatchWaitsForItsWindowThenRunsOneTransferPerKind) {
   EXPECT_EQ(journal_->GetStats("backup")->events, 4u);
 }
 
+// During a live burst the next batch waits as long after the last one as
+// that one ran (rsync runs at most about half the time, and batches grow);
+// a backlog, read in full batches, goes back to back.
+TEST_F(LaneTest, ALiveBurstIsPacedABacklogIsNot) {
+  batch_max_events_ = 2;
+  MakeSyncedLane();
+  StartBatch({"a"});
+  ASSERT_TRUE(exec_.has_child());
+  clock_.Advance(300 * kMs);  // the transfer runs 300 ms; meanwhile b changes
+  Files({"b"});
+  exec_.Finish(0);
+  lane_->Notify();
+  clock_.Advance(20 * kMs);
+  exec_.RunDue();
+  EXPECT_FALSE(exec_.has_child()) << "paced: 300 ms after the last batch's end";
+  clock_.Advance(279 * kMs);
+  exec_.RunDue();
+  EXPECT_FALSE(exec_.has_child());
+  clock_.Advance(1 * kMs);
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child());
+  exec_.Finish(0);
+  EXPECT_EQ(Cursor(), 2u);
+  // A backlog of 5: full batches of 2 follow each other at once, however
+  // long each ran; the last, partial one is paced again.
+  Files({"c", "d", "e", "f", "g"});
+  clock_.Advance(1 * kSec);  // past any pacing
+  lane_->Notify();
+  exec_.RunDue();
+  for (uint64_t cursor : {4u, 6u}) {
+    ASSERT_TRUE(exec_.has_child()) << cursor;
+    clock_.Advance(500 * kMs);
+    exec_.Finish(0);
+    EXPECT_EQ(Cursor(), cursor);
+    exec_.RunDue();
+  }
+  ASSERT_TRUE(exec_.has_child()) << "the batch after a full one is not paced";
+  exec_.Finish(0);
+  EXPECT_EQ(Cursor(), 7u);
+}
+
 // The source unmounted leaves an empty mount point on another device: a
 // send from it would delete the target's copies. Nothing is sent, loudly,
 // until the source is back.

@@ -138,7 +138,8 @@ bool Lane::ApplyControls() {
 
 void Lane::Notify() {
   executor_->Post([this] {
-    if (!batch_ && executor_->clock()->MonotonicNanos() >= backoff_until_) SchedulePoll(0);
+    last_notify_ = executor_->clock()->MonotonicNanos();
+    if (!batch_ && last_notify_ >= backoff_until_) SchedulePoll(0);
   });
 }
 
@@ -179,7 +180,14 @@ void Lane::Poll() {
     RetryDeadLetters();
     if (retrying_dead_letters_) return;  // its end polls again
   }
-  const int64_t wait = std::max(backoff_until_, paced_until_) - executor_->clock()->MonotonicNanos();
+  const int64_t now = executor_->clock()->MonotonicNanos();
+  int64_t wait = backoff_until_ - now;
+  // Paced (LaneOptions::max_pace_ns) only while the source is busy: once no
+  // change came for a batch window, the batch goes.
+  const int64_t quiet_at = last_notify_ + options_.batch_delay_ns;
+  if (paced_until_ > now && quiet_at > now) {
+    wait = std::max(wait, std::min(paced_until_, quiet_at) - now);
+  }
   if (wait > 0) return SchedulePoll(wait);
   if (Status refused = journal_->write_status(); !refused.ok()) {
     // A batch sent now could not record its cursor and would go again: wait
@@ -223,9 +231,9 @@ void Lane::Poll() {
     return;
   }
   const int64_t ready_at = batch.events.front().time_ns + options_.batch_delay_ns;
-  const int64_t now = executor_->clock()->WallNanos();
-  if (batch.events.size() < options_.batch_max_events && now < ready_at) {
-    SchedulePoll(ready_at - now);  // let the batch fill up
+  const int64_t wall = executor_->clock()->WallNanos();
+  if (batch.events.size() < options_.batch_max_events && wall < ready_at) {
+    SchedulePoll(ready_at - wall);  // let the batch fill up
     return;
   }
   Plan plan = PlanBatch(batch.events);

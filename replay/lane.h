@@ -51,9 +51,11 @@ struct LaneOptions {
   int64_t start_delay_ns = 0;            // before the first batch (see Ferryd::Start)
   // Pacing during a live burst: after a batch that was not full, the next
   // one starts no sooner than the last one's run time after its end, at
-  // most this long (0: off). rsync then runs at most about half the time
+  // most this long (0: off), while changes keep coming (a Notify() within
+  // the last batch_delay_ns). rsync then runs at most about half the time
   // while the source is busy, leaving the CPU to the application writing
-  // it, and batches grow; a backlog (full batches) goes back to back.
+  // it, and batches grow; once the source is quiet the batch goes at once,
+  // and a backlog (full batches) goes back to back.
   int64_t max_pace_ns = 1'000'000'000;
   // A local target whose transfers a crash cut: its first batch (what was
   // cut goes again) first removes the rsync temp files of its paths.
@@ -198,6 +200,7 @@ class Lane {
   // The last batch's run (monotonic), for pacing (LaneOptions::max_pace_ns).
   int64_t batch_started_ = 0;
   int64_t paced_until_ = 0;
+  int64_t last_notify_ = 0;  // when the watcher last said it journaled
   std::mt19937_64 rng_;
   // Set by the controls (under mu_), applied by ApplyControls.
   bool paused_ = false;

@@ -59,7 +59,7 @@ TEST_F(LaneTest, BatchWaitsForItsWindowThenRunsOneTransferPerKind) {
 // During a live burst the next batch waits as long after the last one as
 // that one ran (rsync runs at most about half the time, and batches grow);
 // a backlog, read in full batches, goes back to back.
-TEST_F(LaneTest, ALiveBurstIsPacedABacklogIsNot) {
+TEST_F(LaneTest, ALiveBurstIsPacedAQuietSourceAndABacklogAreNot) {
   batch_max_events_ = 2;
   MakeSyncedLane();
   StartBatch({"a"});
@@ -67,34 +67,47 @@ TEST_F(LaneTest, ALiveBurstIsPacedABacklogIsNot) {
   clock_.Advance(300 * kMs);  // the transfer runs 300 ms; meanwhile b changes
   Files({"b"});
   exec_.Finish(0);
+  // The source stays busy (a change journaled every 10 ms): the next batch
+  // waits until 300 ms after the last one's end.
+  for (int i = 0; i < 29; ++i) {
+    lane_->Notify();
+    clock_.Advance(10 * kMs);
+    exec_.RunDue();
+    ASSERT_FALSE(exec_.has_child()) << "paced, " << (i + 1) * 10 << " ms after the end";
+  }
   lane_->Notify();
-  clock_.Advance(20 * kMs);
-  exec_.RunDue();
-  EXPECT_FALSE(exec_.has_child()) << "paced: 300 ms after the last batch's end";
-  clock_.Advance(279 * kMs);
-  exec_.RunDue();
-  EXPECT_FALSE(exec_.has_child());
-  clock_.Advance(1 * kMs);
+  clock_.Advance(10 * kMs);
   exec_.RunDue();
   ASSERT_TRUE(exec_.has_child());
+  Files({"c"});
+  lane_->Notify();
+  exec_.RunDue();
+  clock_.Advance(300 * kMs);
   exec_.Finish(0);
   EXPECT_EQ(Cursor(), 2u);
+  // c came at the start of that 300 ms run, and nothing since: the source
+  // is quiet, so c goes at once.
+  exec_.RunDue();
+  ASSERT_TRUE(exec_.has_child()) << "a quiet source is not paced";
+  exec_.Finish(0);
+  EXPECT_EQ(Cursor(), 3u);
   // A backlog of 5: full batches of 2 follow each other at once, however
-  // long each ran; the last, partial one is paced again.
-  Files({"c", "d", "e", "f", "g"});
+  // long each ran, while the source is busy.
+  Files({"d", "e", "f", "g", "h"});
   clock_.Advance(1 * kSec);  // past any pacing
   lane_->Notify();
   exec_.RunDue();
-  for (uint64_t cursor : {4u, 6u}) {
+  for (uint64_t cursor : {5u, 7u}) {
     ASSERT_TRUE(exec_.has_child()) << cursor;
     clock_.Advance(500 * kMs);
+    lane_->Notify();
     exec_.Finish(0);
     EXPECT_EQ(Cursor(), cursor);
     exec_.RunDue();
   }
   ASSERT_TRUE(exec_.has_child()) << "the batch after a full one is not paced";
   exec_.Finish(0);
-  EXPECT_EQ(Cursor(), 7u);
+  EXPECT_EQ(Cursor(), 8u);
 }
 
 // The source unmounted leaves an empty mount point on another device: a

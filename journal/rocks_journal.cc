@@ -161,9 +161,18 @@ class JournalOpener {
     std::filesystem::create_directories(secondary_dir, ec);
     if (ec) return ErrnoStatus(ec.value(), "create follower dir", secondary_dir);
     rocksdb::DB* db = nullptr;
+    rocksdb::DBOptions o = MakeDbOptions(SyncMode::kOff, nullptr);
+    // RocksDB starts max_file_opening_threads threads (16) each time it
+    // loads a column family's table files, at the open and at every catch-up,
+    // however few files there are: ferryctl made 182 threads to print 10
+    // lines of an empty journal. A follower opens a few files (ferryd joins
+    // small ones) and never compacts, so neither the threads nor the
+    // compaction statistics read at the open are worth it.
+    o.max_file_opening_threads = 1;
+    o.skip_stats_update_on_db_open = true;
     rocksdb::Status opened =
-        rocksdb::DB::OpenAsSecondary(rocksdb::Options(MakeDbOptions(SyncMode::kOff, nullptr), {}),
-                                     dir, secondary_dir, CfDescriptors(kDefaultMemtableBytes), &j->cf_, &db);
+        rocksdb::DB::OpenAsSecondary(rocksdb::Options(o, {}), dir, secondary_dir,
+                                     CfDescriptors(kDefaultMemtableBytes), &j->cf_, &db);
     if (opened.IsInvalidArgument() &&
         opened.ToString().find("Column family not found") != std::string::npos) {
       return Status::Retry(

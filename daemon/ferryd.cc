@@ -155,7 +155,14 @@ void Ferryd::MaintenanceLoop() {
   std::unique_lock lock(maintenance_mu_);
   while (!maintenance_cv_.wait_for(lock, kMaintainEvery, [this] { return stop_.load(); })) {
     lock.unlock();
-    Maintain();
+    try {
+      Maintain();
+    } catch (const std::exception& e) {
+      // As when it ran on the main loop: ferryd stops, and main() exits 70.
+      spdlog::critical("stopping on an unexpected error in maintenance: {}", e.what());
+      maintenance_failed_ = true;
+      Stop();
+    }
     lock.lock();
   }
 }

@@ -57,6 +57,8 @@ class Ferryd {
   void Maintain();
   void Stop();  // any thread
   bool stopped() const { return stop_; }
+  // Maintain() threw: ferryd stopped, and exits 70 (main.cc).
+  bool failed() const { return maintenance_failed_; }
   bool ready() const { return ready_; }
   size_t destinations() const;
   size_t targets() const;
@@ -174,6 +176,7 @@ class Ferryd {
   std::mutex maintenance_mu_;
   std::condition_variable maintenance_cv_;  // Stop() wakes it
   std::thread maintenance_;
+  std::atomic<bool> maintenance_failed_{false};
   std::atomic<bool> ready_{false};
   bool cut_transfers_ = false;  // the previous ferryd died with transfers running
   static constexpr int64_t kCutTransferSettleNs = 3'000'000'000;

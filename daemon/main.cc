@@ -161,6 +161,7 @@ int main(int argc, char** argv) {
         }
       }
     }
+    if (daemon.failed()) return kExSoftware;  // logged; the Ferryd shuts down on the way out
   } catch (const std::exception& e) {
     spdlog::critical("stopping on an unexpected error: {}", e.what());
     return kExSoftware;

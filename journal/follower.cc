@@ -13,6 +13,8 @@
 #include <rocksdb/metadata.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "journal/format.h"
 #include "journal/rocks_journal.h"
@@ -94,6 +96,12 @@ Status RocksJournal::FollowPrimary(bool just_opened) {
   FollowerView view;
   bool have_id = false;
   for (int attempt = 0; attempt < kMaxCatchUpAttempts; ++attempt) {
+    if (attempt > 1) {
+      // A torn view lasts while the primary finishes a flush: pause, growing
+      // from 1 ms to 64 ms (about 1 s over the attempts), rather than give
+      // up within a few ms now that a catch-up is quick (one thread).
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 << std::min(attempt - 2, 6)));
+    }
     if (attempt > 0 || !just_opened) {
       FERRY_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catch up with " + what_));
     }

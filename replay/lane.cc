@@ -255,9 +255,16 @@ void Lane::Poll() {
   } else {
     // A small renamed directory costs less sent again than a copy-move's
     // connection (source_size.h); it stays in the plan's trees either way.
+    // At most the few a batch copy-moves are walked (transfer.h).
+    int worth = 0;
     std::erase_if(plan.moves, [&](const PlannedMove& m) {
-      return m.is_dir &&
-             !TreeHoldsAtLeast(options_.target.source + "/" + m.to, kCopyMoveMinBytes);
+      if (!m.is_dir) return false;
+      if (worth == kMaxCopyMovesPerBatch ||
+          !TreeHoldsAtLeast(options_.target.source + "/" + m.to, kCopyMoveMinBytes)) {
+        return true;
+      }
+      ++worth;
+      return false;
     });
   }
   batch.waves = BuildWaves(plan, options_.target, options_.parallel);
@@ -432,14 +439,19 @@ std::pair<Classified, std::string> Lane::Judge(const ChildExit& e) {
 void Lane::OnWaveExit(size_t index, const ChildExit& e) {
   Batch& b = *batch_;
   auto [c, message] = Judge(e);
-  if (c.outcome == Outcome::kPartial && b.waves[b.wave][index].kind == Transfer::Kind::kCopyMove) {
-    // Only a saving (the tree send that follows delivers the directory); its
-    // source was renamed again or deleted, which a later event covers.
+  const Transfer& run = b.waves[b.wave][index];
+  const bool copy_move = run.kind == Transfer::Kind::kCopyMove;
+  if (copy_move && c.outcome != Outcome::kDelivered && c.outcome != Outcome::kRetry) {
+    // Only a saving (the tree send that follows delivers the directory): its
+    // source was renamed again or deleted, which a later event covers, or the
+    // receiver refused it (a module's "refuse options = link-dest", a parent
+    // it lacks). A target that is down fails the batch as any run does.
     spdlog::debug("target {}: copy-move skipped: {}", options_.target.name, message);
   } else if (c.outcome == Outcome::kDelivered) {
     b.bytes += ParseBytesSent(e.stdout_tail);
-    const Transfer& run = b.waves[b.wave][index];
-    if (run.kind == Transfer::Kind::kCopyMove) b.moved_trees.push_back(run.paths.front());
+    // Only a clean exit made DEST/to/ whole: a vanished source counted as
+    // delivered (old receivers) leaves it to the tree send, which removes it.
+    if (copy_move && e.exit_code == 0) b.moved_trees.push_back(run.paths.front());
   } else {
     auto complained = ComplainedPaths(e.stderr_tail, e.stderr_cut, options_.target.source);
     b.failures.push_back({std::move(c), std::move(message), index, std::move(complained)});

@@ -58,6 +58,21 @@ std::vector<std::string_view> Components(std::string_view path) {
   return out;
 }
 
+// Filter options of the operator's rsync_args: rooted at the source, they
+// cannot be said for a copy-move's root (and a dir-merge rule would miss its
+// parents' files), so such a target gets no copy-moves.
+bool HasFilterOptions(const std::vector<std::string>& rsync_args) {
+  for (std::string_view a : rsync_args) {
+    for (std::string_view o : {"--exclude", "--include", "--filter", "--cvs-exclude"}) {
+      if (a.starts_with(o)) return true;
+    }
+    if (a.size() >= 2 && a[0] == '-' && a[1] != '-' && a.find_first_of("fFC") != std::string_view::npos) {
+      return true;  // -f RULE, -F, -C, alone or among other short options
+    }
+  }
+  return false;
+}
+
 std::string Source(const TargetSettings& t) {
   return t.source.ends_with('/') ? t.source : t.source + "/";
 }
@@ -140,7 +155,7 @@ Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
     // Filter rules (transfer.h): the same effect, on every receiver. The
     // destination's excludes come first: rsync takes the first rule that
     // matches.
-    if (kind == Transfer::Kind::kTree) AppendExcludes(run.argv, t.excludes);
+    if (kind == Transfer::Kind::kTree) AppendExcludes(run.argv, t.tree_excludes);
     run.argv.insert(run.argv.end(),
                     {"--from0", "--include-from=-", "--exclude=*", "--recursive", "--delete"});
     run.input = FilterRules(paths);
@@ -161,7 +176,7 @@ Transfer BuildTransfer(Transfer::Kind kind, std::vector<std::string> paths,
     switch (kind) {
       case Transfer::Kind::kTree:
         run.argv.insert(run.argv.end(), {"--recursive", "--delete"});
-        AppendExcludes(run.argv, t.excludes);
+        AppendExcludes(run.argv, t.tree_excludes);
         break;
       case Transfer::Kind::kContent:
         run.argv.push_back("--ignore-times");  // the journal says it changed: believe it
@@ -286,7 +301,8 @@ std::vector<Run> PlanRuns(const Plan& plan, const TargetSettings& t) {
       return runs;
     }
   }
-  if (t.url.kind == TargetUrl::Kind::kSsh || t.url.kind == TargetUrl::Kind::kRsyncDaemon) {
+  if ((t.url.kind == TargetUrl::Kind::kSsh || t.url.kind == TargetUrl::Kind::kRsyncDaemon) &&
+      !HasFilterOptions(t.rsync_args)) {
     // Each copy-move is one more connection (about 0.15 s to a loopback
     // daemon). It pays for a big renamed tree; a batch renaming many
     // directories renames small ones, which the tree send delivers in one
@@ -294,7 +310,7 @@ std::vector<Run> PlanRuns(const Plan& plan, const TargetSettings& t) {
     int copy_moves = 0;
     for (const PlannedMove& m : plan.moves) {
       if (!m.is_dir || copy_moves == kMaxCopyMovesPerBatch) continue;
-      auto excludes = ExcludesUnder(t.excludes, m.to);
+      auto excludes = ExcludesUnder(t.tree_excludes, m.to);
       if (!excludes) continue;  // the tree send delivers it, data and all
       ++copy_moves;
       // The receiver makes DEST/to/ even when SRC/to/ is gone by then
@@ -313,7 +329,7 @@ std::vector<Run> PlanRuns(const Plan& plan, const TargetSettings& t) {
       {Transfer::Kind::kMetadata, plan.metadata}};
   // A tree send with excludes keeps the target's excluded names, which a
   // deleted directory must not keep (transfer.h).
-  const bool trees_exclude = !t.excludes.empty();
+  const bool trees_exclude = !t.tree_excludes.empty();
   if (!t.features.delete_missing_args) {
     // Only a filter-rule run removes what the source lacks: the tree send's.
     if (!plan.trees.empty() && !trees_exclude) {

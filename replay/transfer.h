@@ -41,7 +41,7 @@ inline constexpr size_t kMaxRulesPerDirectory = 64;
 // delete. The path is then sent if the source has it, and removed otherwise.
 //
 // Tree sends (and copy-moves) walk a directory themselves, so they carry the
-// destination's excludes (target.excludes), as full syncs do: an excluded
+// destination's exclude patterns (target.tree_excludes): an excluded
 // name is not sent, and the target's own copy of one is kept (rsync protects
 // excluded names from --delete). Deletes never do: a deleted directory goes
 // whole, so they ride on a tree send only when there are no excludes.
@@ -61,7 +61,7 @@ std::vector<std::vector<Transfer>> BuildWaves(const Plan& plan, const TargetSett
 // path out (WithoutTrees). The delete of the old path follows as usual;
 // until then the two names share their files, which the receiver never
 // writes in place (rsync writes a new file and renames it over the old).
-// `excludes` is ExcludesUnder(target.excludes, move.to).
+// `excludes` is ExcludesUnder(target.tree_excludes, move.to).
 Transfer BuildCopyMove(const PlannedMove& move, const TargetSettings& target,
                        const std::vector<std::string>& excludes);
 // The destination's exclude patterns (ferry's rsync-style ones,

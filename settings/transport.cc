@@ -32,7 +32,8 @@ TargetSettings ResolveTarget(const TargetConfig& t, const DestinationConfig& d) 
                         .password_file = t.password_file,
                         .ssh_options = t.ssh_options,
                         .timeout_s = t.timeout_ns / 1'000'000'000,
-                        .excludes = RsyncExcludes(d.filter)};
+                        .excludes = RsyncExcludes(d.filter),
+                        .tree_excludes = d.filter.exclude};
 }
 
 std::vector<std::string> RsyncBaseArgv(const TargetSettings& t) {

@@ -27,6 +27,11 @@ struct TargetSettings {
   int64_t timeout_s = 100;                       // rsync --timeout: no I/O for this long fails
   int64_t contimeout_s = 30;                     // rsync --contimeout / ssh ConnectTimeout
   std::vector<std::string> excludes;             // rsync-style patterns, applied to full syncs
+  // The destination's own exclude patterns (without the temp-file families,
+  // which the watcher applies to files only, while rsync would also skip a
+  // directory named "data~"): applied to the runs that send a directory
+  // whole (tree sends, copy-moves).
+  std::vector<std::string> tree_excludes;
   // What the rsync on both ends can do; the lane probes it (rsync_probe.h)
   // before its first batch. The default is a current rsync on both ends.
   RsyncFeatures features;

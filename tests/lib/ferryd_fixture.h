@@ -109,6 +109,16 @@ class FerrydTest : public ::testing::Test {
           }
           auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("follower"));
           if (!j || !(*j)->CatchUp().ok()) return false;
+          // A follower that could not see the newest events yet is not the
+          // head: ferryd's own head says where the cursors must be.
+          if (pid_ > 0) {
+            const nlohmann::json s = Control({{"verb", "status"}});
+            if (s.value("head", uint64_t{0}) > (*j)->LastSeq()) {
+              why = "the follower sees head " + std::to_string((*j)->LastSeq()) + ", ferryd " +
+                    s["head"].dump();
+              return false;
+            }
+          }
           for (const char* t : {"mirror", "backup"}) {
             auto c = (*j)->GetCursor(t);
             if (!c || !c->has_value() || (*c)->seq < (*j)->LastSeq()) {

@@ -198,7 +198,7 @@ TEST(TransferTest, TreeSendsAndCopyMovesCarryTheExcludes) {
   plan.moves = {{"old/dir", "new/place", true}};
   for (const char* url : {"/dst", "rsync://u@h/m"}) {
     TargetSettings t = Settings(url);
-    t.excludes = {"*.log", "/new/place/cache/", "/other/"};
+    t.tree_excludes = {"*.log", "/new/place/cache/", "/other/"};
     auto runs = BuildTransfers(plan, t);
     for (const Transfer& r : runs) {
       const bool walks = r.kind == Transfer::Kind::kTree || r.kind == Transfer::Kind::kCopyMove;
@@ -212,7 +212,7 @@ TEST(TransferTest, TreeSendsAndCopyMovesCarryTheExcludes) {
     EXPECT_EQ(del->paths, (std::vector<std::string>{"old/dir", "gone"}));
   }
   TargetSettings daemon = Settings("rsync://u@h/m");
-  daemon.excludes = {"*.log", "/new/place/cache/", "/other/"};
+  daemon.tree_excludes = {"*.log", "/new/place/cache/", "/other/"};
   auto runs = BuildTransfers(plan, daemon);
   ASSERT_EQ(runs[0].kind, Transfer::Kind::kCopyMove);
   // Rooted at new/place/: the anchored pattern under it is re-anchored,
@@ -220,6 +220,20 @@ TEST(TransferTest, TreeSendsAndCopyMovesCarryTheExcludes) {
   EXPECT_TRUE(HasArg(runs[0], "--exclude=/cache/"));
   EXPECT_FALSE(HasArg(runs[0], "--exclude=/other/"));
   EXPECT_FALSE(HasArg(runs[0], "--exclude=/new/place/cache/"));
+  // The temp-file families are for full syncs only: the watcher skips such
+  // files but not directories, and rsync would skip a directory "data~"
+  // (found in review: `mv data data~` left the target with neither). With
+  // no patterns of the destination's own, the deletes ride on the tree send.
+  TargetSettings temp_only = Settings("rsync://u@h/m");
+  temp_only.excludes = {"*~", ".#*"};
+  Plan renamed;
+  renamed.deletes = {"data"};
+  renamed.trees = {"data~"};
+  auto plain = BuildTransfers(renamed, temp_only);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].kind, Transfer::Kind::kTree);
+  EXPECT_FALSE(HasArg(plain[0], "--exclude=*~"));
+  EXPECT_EQ(plain[0].paths, (std::vector<std::string>{"data~", "data"}));
   // Old receivers: the filter-rule tree run has the excludes before its
   // include rules (the first matching rule wins), and the deletes apart.
   daemon.features.delete_missing_args = false;
@@ -254,9 +268,20 @@ TEST(TransferTest, ExcludesUnderADirectoryAreSaidExactlyOrNotAtAll) {
   plan.trees = {"new"};
   plan.moves = {{"old", "new", true}};
   TargetSettings t = Settings("rsync://u@h/m");
-  t.excludes = {"logs/*.gz"};
+  t.tree_excludes = {"logs/*.gz"};
   auto runs = BuildTransfers(plan, t);
   for (const Transfer& r : runs) EXPECT_NE(r.kind, Transfer::Kind::kCopyMove);
+  // So is one to a target whose rsync_args hold filters of their own
+  // (rooted at the source; found in review).
+  for (const char* filter : {"--exclude=/x", "--filter=:- .gitignore", "-aF", "-C"}) {
+    TargetSettings f = Settings("rsync://u@h/m");
+    f.rsync_args = {"-a", filter};
+    runs = BuildTransfers(plan, f);
+    for (const Transfer& r : runs) EXPECT_NE(r.kind, Transfer::Kind::kCopyMove) << filter;
+  }
+  TargetSettings plain = Settings("rsync://u@h/m");
+  plain.rsync_args = {"-avz", "--bwlimit=100"};
+  EXPECT_EQ(BuildTransfers(plan, plain)[0].kind, Transfer::Kind::kCopyMove);
 }
 
 TEST(TransferTest, ADeliveredCopyMoveLeavesItsTreeOutOfTheTreeSend) {

@@ -252,22 +252,12 @@ void Lane::Poll() {
   }
   if (options_.target.url.kind == TargetUrl::Kind::kLocal) {
     RenameOnLocalTarget(options_.target.url.path, plan.moves);
-  } else {
-    // A small renamed directory costs less sent again than a copy-move's
-    // connection (source_size.h); it stays in the plan's trees either way.
-    // At most the few a batch copy-moves are walked (transfer.h).
-    int worth = 0;
-    std::erase_if(plan.moves, [&](const PlannedMove& m) {
-      if (!m.is_dir) return false;
-      if (worth == kMaxCopyMovesPerBatch ||
-          !TreeHoldsAtLeast(options_.target.source + "/" + m.to, kCopyMoveMinBytes)) {
-        return true;
-      }
-      ++worth;
-      return false;
-    });
   }
-  batch.waves = BuildWaves(plan, options_.target, options_.parallel);
+  // A small renamed directory costs less sent again than a copy-move's
+  // connection (source_size.h); it stays in the plan's trees either way.
+  batch.waves = BuildWaves(plan, options_.target, options_.parallel, [&](const PlannedMove& m) {
+    return TreeHoldsAtLeast(options_.target.source + "/" + m.to, kCopyMoveMinBytes);
+  });
   SetState(head > batch.upto || batch.events.size() > 1000 ? TargetState::kCatchingUp
            : status().state == TargetState::kStarting        ? TargetState::kOk
                                                            : status().state);

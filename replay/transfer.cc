@@ -288,7 +288,8 @@ struct Run {
 };
 
 // The runs that deliver `plan`, in order (BuildTransfers says which).
-std::vector<Run> PlanRuns(const Plan& plan, const TargetSettings& t) {
+std::vector<Run> PlanRuns(const Plan& plan, const TargetSettings& t,
+                          const CopyMoveFilter& worth_a_copy_move) {
   std::vector<Run> runs;
   if (plan.full_sync) {
     runs.push_back({Transfer::Kind::kFullSync, {}, std::nullopt});
@@ -312,6 +313,7 @@ std::vector<Run> PlanRuns(const Plan& plan, const TargetSettings& t) {
       if (!m.is_dir || copy_moves == kMaxCopyMovesPerBatch) continue;
       auto excludes = ExcludesUnder(t.tree_excludes, m.to);
       if (!excludes) continue;  // the tree send delivers it, data and all
+      if (worth_a_copy_move && !worth_a_copy_move(m)) continue;
       ++copy_moves;
       // The receiver makes DEST/to/ even when SRC/to/ is gone by then
       // (renamed again or deleted, maybe while ferryd was down: no later
@@ -367,17 +369,21 @@ Transfer Build(Run run, const TargetSettings& t) {
 
 }  // namespace
 
-std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t) {
+std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& t,
+                                     const CopyMoveFilter& worth_a_copy_move) {
   std::vector<Transfer> transfers;
-  for (Run& run : PlanRuns(plan, t)) transfers.push_back(Build(std::move(run), t));
+  for (Run& run : PlanRuns(plan, t, worth_a_copy_move)) {
+    transfers.push_back(Build(std::move(run), t));
+  }
   return transfers;
 }
 
 std::vector<std::vector<Transfer>> BuildWaves(const Plan& plan, const TargetSettings& t,
-                                              int parallel) {
+                                              int parallel,
+                                              const CopyMoveFilter& worth_a_copy_move) {
   const size_t n = static_cast<size_t>(std::max(1, parallel));
   std::vector<std::vector<Transfer>> waves;
-  for (Run& run : PlanRuns(plan, t)) {
+  for (Run& run : PlanRuns(plan, t, worth_a_copy_move)) {
     const bool shardable = n > 1 && run.paths.size() > 1 && !run.move &&
                            run.kind != Transfer::Kind::kFullSync &&
                            t.url.kind != TargetUrl::Kind::kCommand;

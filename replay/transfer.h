@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,13 +46,21 @@ inline constexpr size_t kMaxRulesPerDirectory = 64;
 // name is not sent, and the target's own copy of one is kept (rsync protects
 // excluded names from --delete). Deletes never do: a deleted directory goes
 // whole, so they ride on a tree send only when there are no excludes.
-std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& target);
+//
+// `worth_a_copy_move` is asked, in plan order, about the renamed directories
+// that could get a copy-move (remote target, excludes sayable there), until
+// kMaxCopyMovesPerBatch said yes; the lane asks the source how much each
+// holds (source_size.h). The default says yes to every one.
+using CopyMoveFilter = std::function<bool(const PlannedMove&)>;
+std::vector<Transfer> BuildTransfers(const Plan& plan, const TargetSettings& target,
+                                     const CopyMoveFilter& worth_a_copy_move = {});
 // The same runs as waves of at most `parallel` concurrent runs: each run's
 // paths are split by a hash of the path into `parallel` shards before any
 // argv is built, and each shard is one run of the wave. Copy-moves, full
 // syncs and command targets are never split. A wave ends before the next.
 std::vector<std::vector<Transfer>> BuildWaves(const Plan& plan, const TargetSettings& target,
-                                              int parallel);
+                                              int parallel,
+                                              const CopyMoveFilter& worth_a_copy_move = {});
 // ssh and rsync daemon targets: a renamed directory is first made on the
 // receiver from hard links to the old one (--link-dest; a file whose
 // attributes differ is copied from it there), so its data is not sent

@@ -295,6 +295,31 @@ TEST(TransferTest, ADeliveredCopyMoveLeavesItsTreeOutOfTheTreeSend) {
   EXPECT_FALSE(WithoutTrees(run, {"other", "new"}, t).has_value());
 }
 
+// The lane's question (is the renamed directory big enough?) is asked only
+// of directories that could get a copy-move, and only until the batch has
+// its few.
+TEST(TransferTest, TheCopyMoveFilterIsAskedOnlyWhatItDecides) {
+  Plan plan;
+  for (const char* n : {"a", "logs", "b", "c", "d"}) {
+    plan.deletes.push_back(std::string("old-") + n);
+    plan.trees.push_back(n);
+    plan.moves.push_back({std::string("old-") + n, n, true});
+  }
+  TargetSettings t = Settings("rsync://u@h/m");
+  t.tree_excludes = {"/logs/"};  // names logs itself: not sayable there, no copy-move
+  std::vector<std::string> asked;
+  auto runs = BuildTransfers(plan, t, [&](const PlannedMove& m) {
+    asked.push_back(m.to);
+    return m.to != "a";  // too small
+  });
+  EXPECT_EQ(asked, (std::vector<std::string>{"a", "b", "c"}));
+  std::vector<std::string> moved;
+  for (const Transfer& r : runs) {
+    if (r.kind == Transfer::Kind::kCopyMove) moved.push_back(r.paths.front());
+  }
+  EXPECT_EQ(moved, (std::vector<std::string>{"b", "c"}));
+}
+
 TEST(TransferTest, ABatchRenamingManyDirectoriesCopyMovesOnlyAFew) {
   Plan plan;
   for (int i = 0; i < 5; ++i) {

@@ -252,6 +252,10 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, int in, int out, 
       if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
     }
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // rsync gets nothing of ferryd's but its three pipes: not the journal's
+    // files, the control socket or a lease probe's descriptor (the report
+    // pipe is close-on-exec already and must stay open until the exec).
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (dup2(in, 0) >= 0 && dup2(out, 1) >= 0 && dup2(err, 2) >= 0) {
       execvpe(args[0], args.data(), environ);
     }

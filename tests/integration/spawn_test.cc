@@ -4,6 +4,7 @@
 #include "replay/spawn.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,38 @@ TEST(SpawnTest, LeftoversAreKilledAndTheirTemporaryFilesRemoved) {
   EXPECT_FALSE(Exists(dst + "/.f1.XyZ123"));
   EXPECT_TRUE(Exists(dst + "/.user.abcdef")) << "open for reading only: not rsync's";
   EXPECT_TRUE(std::filesystem::is_empty(records));
+}
+
+// A child holds none of ferryd's descriptors: a file ferryd has open (here
+// one open for writing, not close-on-exec) would otherwise stay open for as
+// long as the rsync runs.
+TEST(SpawnTest, TheChildHoldsNoneOfTheParentsDescriptors) {
+  testing::TempDir tmp;
+  const int held = open(tmp.Sub("held").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(held, 3);
+  const int out = open(tmp.Sub("fds").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(out, 3);
+  // The shell names what each of its descriptors is open on (its glob's
+  // own directory among them).
+  auto pid = SpawnChild(
+      {"/bin/sh", "-c", "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done"}, 0,
+      out, 2);
+  close(out);
+  close(held);
+  ASSERT_TRUE(pid) << pid.error().ToString();
+  int status = 0;
+  ASSERT_EQ(waitpid(*pid, &status, 0), *pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream in(tmp.Sub("fds"));
+  std::string all, line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    all += line + "\n";
+    ++lines;
+  }
+  EXPECT_GE(lines, 3) << all;
+  EXPECT_EQ(all.find(tmp.Sub("held")), std::string::npos) << all;
+  EXPECT_EQ(all.find("socket:"), std::string::npos) << all;
 }
 
 TEST(SpawnTest, TempFilesOfTheCutPathsAreRemovedAndNothingElse) {

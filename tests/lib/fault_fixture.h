@@ -55,10 +55,13 @@ class FaultTest : public FerrydTest {
     auto converged = Converged(seconds);
     if (!converged) {
       // The journal's story of the path that differs, for the diagnosis.
-      std::string why = converged.message();
-      std::printf("local: %s\nmodule: %s\n", DiffTrees(src(), local()).c_str(),
-                  DiffTrees(src(), module()).c_str());
-      std::string name = why.substr(0, why.find(':'));
+      // DiffTrees says "PATH: what differs"; the journal is searched for
+      // the first path's last component.
+      const std::string local_diff = DiffTrees(src(), local());
+      const std::string module_diff = DiffTrees(src(), module());
+      std::printf("local: %s\nmodule: %s\n", local_diff.c_str(), module_diff.c_str());
+      const std::string& diff = local_diff.empty() ? module_diff : local_diff;
+      std::string name = diff.substr(0, diff.find(": "));
       name = name.substr(name.rfind('/') + 1);
       auto j = Journal::OpenSecondary(tmp_.Sub("journal"), tmp_.Sub("diag"));
       if (j && (*j)->CatchUp().ok()) {

@@ -44,6 +44,7 @@ std::unique_ptr<WriterChild> WriterChild::Start(const std::vector<std::string>& 
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // nothing else of the test's
   pid_t pid = -1;
   int err = posix_spawn(&pid, WRITER_CHILD, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

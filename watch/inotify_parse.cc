@@ -6,6 +6,8 @@
 #include <cstring>
 #include <utility>
 
+#include "watch/mask_name.h"
+
 namespace ferry {
 
 Result<size_t> ParseInotifyBuffer(std::span<const uint8_t> buffer,
@@ -33,7 +35,7 @@ Result<size_t> ParseInotifyBuffer(std::span<const uint8_t> buffer,
 }
 
 std::string InotifyMaskName(uint32_t mask) {
-  static constexpr std::array<std::pair<uint32_t, const char*>, 19> kBits{{
+  static constexpr std::array<std::pair<uint64_t, const char*>, 19> kBits{{
       {IN_ACCESS, "IN_ACCESS"},
       {IN_MODIFY, "IN_MODIFY"},
       {IN_ATTRIB, "IN_ATTRIB"},
@@ -54,22 +56,7 @@ std::string InotifyMaskName(uint32_t mask) {
       {IN_DONT_FOLLOW, "IN_DONT_FOLLOW"},
       {IN_EXCL_UNLINK, "IN_EXCL_UNLINK"},
   }};
-  std::string out;
-  for (const auto& [bit, name] : kBits) {
-    if ((mask & bit) == 0) continue;
-    if (!out.empty()) out += '|';
-    out += name;
-    mask &= ~bit;
-  }
-  if (mask != 0 || out.empty()) {
-    if (!out.empty()) out += '|';
-    out += "0x" + [&] {
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "%x", mask);
-      return std::string(buf);
-    }();
-  }
-  return out;
+  return MaskName(mask, kBits);
 }
 
 }  // namespace ferry

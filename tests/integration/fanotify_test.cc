@@ -46,10 +46,14 @@ class FanotifyTest : public ::testing::Test {
     if (geteuid() != 0) GTEST_SKIP() << "a filesystem mark needs CAP_SYS_ADMIN";
     root_ = tmp_.Sub("fs");
     std::filesystem::create_directories(root_);
-    ASSERT_EQ(mount("none", root_.c_str(), "tmpfs", 0, "size=16m"), 0) << std::strerror(errno);
+    // A container without CAP_SYS_ADMIN in its namespace: said, not failed.
+    if (mount("none", root_.c_str(), "tmpfs", 0, "size=16m") != 0) {
+      GTEST_SKIP() << "cannot mount a tmpfs on " << root_ << ": " << std::strerror(errno);
+    }
     mounted_ = true;
     fd_ = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
                         O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0 && errno == EPERM) GTEST_SKIP() << "fanotify_init: " << std::strerror(errno);
     ASSERT_GE(fd_, 0) << "fanotify_init: " << std::strerror(errno);
     const uint64_t mask = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_CLOSE_WRITE | FAN_ATTRIB |
                           FAN_ONDIR;

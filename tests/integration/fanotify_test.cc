@@ -2,7 +2,8 @@
 // backend starts here): a fanotify group with FAN_REPORT_DFID_NAME and a
 // FAN_MARK_FILESYSTEM mark on a fresh tmpfs. Each entry is named by its
 // parent directory's handle, the same handle name_to_handle_at(2) gives,
-// and a rename carries both ends in one FAN_RENAME.
+// and a rename carries both ends in one FAN_RENAME. DirectoryPaths turns
+// those handles back into paths below the source.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -15,13 +16,18 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
 #include "watch/fanotify_parse.h"
+#include "watch/fanotify_paths.h"
+#include "watch/fanotify_probe.h"
 
 namespace ferry {
 namespace {
@@ -129,6 +135,82 @@ TEST_F(FanotifyTest, EntriesAreNamedByTheirParentsHandleAndARenameByBothEnds) {
   EXPECT_EQ(events[3].entry, (FanotifyEntry{root_key, "e"}));
   EXPECT_EQ(events[4].mask, FAN_DELETE | FAN_ONDIR);
   EXPECT_EQ(events[4].entry, (FanotifyEntry{root_key, "e"}));
+}
+
+void MakeDirs(const std::string& root, std::initializer_list<const char*> dirs) {
+  for (const char* d : dirs) std::filesystem::create_directories(root + "/" + d);
+}
+
+TEST_F(FanotifyTest, HandlesResolveToPathsBelowTheSourceOnly) {
+  const std::string src = root_ + "/src";
+  MakeDirs(root_, {"src/a/b", "src/a b", "src/-x\n$(y)", "elsewhere/z"});
+  auto paths = DirectoryPaths::Open(src);
+  ASSERT_TRUE(paths) << paths.error().ToString();
+  EXPECT_EQ(paths->Resolve(DirKey(src)), "");
+  EXPECT_EQ(paths->Resolve(DirKey(src + "/a/b")), "a/b");
+  EXPECT_EQ(paths->Resolve(DirKey(src + "/-x\n$(y)")), "-x\n$(y)");
+  EXPECT_EQ(paths->misses(), 3u);
+  EXPECT_EQ(paths->Resolve(DirKey(src + "/a/b")), "a/b");
+  EXPECT_EQ(paths->misses(), 3u) << "cached";
+  // The same filesystem, outside the source: not the destination's.
+  EXPECT_EQ(paths->Resolve(DirKey(root_ + "/elsewhere/z")), std::nullopt);
+  EXPECT_EQ(paths->Resolve(DirKey(root_)), std::nullopt);
+}
+
+TEST_F(FanotifyTest, RenamedAndRemovedDirectoriesNeverYieldTheirOldPaths) {
+  const std::string src = root_ + "/src";
+  MakeDirs(root_, {"src/a/b/c", "src/a b", "src/gone/sub"});
+  const std::string key_b = DirKey(src + "/a/b"), key_c = DirKey(src + "/a/b/c");
+  const std::string key_ab = DirKey(src + "/a b"), key_gone = DirKey(src + "/gone/sub");
+  auto paths = DirectoryPaths::Open(src);
+  ASSERT_TRUE(paths) << paths.error().ToString();
+  for (const std::string* k : {&key_b, &key_c, &key_ab, &key_gone}) ASSERT_TRUE(paths->Resolve(*k));
+
+  // "a b" sorts between "a" and "a/b": a rename of "a" must still take
+  // all of "a/", and nothing of "a b".
+  ASSERT_EQ(rename((src + "/a").c_str(), (src + "/r").c_str()), 0);
+  paths->Renamed("a", "r");
+  const uint64_t misses = paths->misses();
+  EXPECT_EQ(paths->Resolve(key_b), "r/b");
+  EXPECT_EQ(paths->Resolve(key_c), "r/b/c");
+  EXPECT_EQ(paths->Resolve(key_ab), "a b");
+  EXPECT_EQ(paths->misses(), misses) << "all from the cache";
+
+  // Gone: the cache forgets it and the kernel no longer finds it.
+  std::filesystem::remove_all(src + "/gone");
+  paths->Removed("gone");
+  EXPECT_EQ(paths->Resolve(key_gone), std::nullopt);
+  EXPECT_EQ(paths->misses(), misses + 1);
+
+  // Renamed with the cache not told (after an overflow, say): Clear(), and
+  // the kernel says where it is now.
+  ASSERT_EQ(rename((src + "/r").c_str(), (src + "/q").c_str()), 0);
+  paths->Clear();
+  EXPECT_EQ(paths->Resolve(key_c), "q/b/c");
+}
+
+TEST_F(FanotifyTest, TheCacheHoldsAtMostItsCapacity) {
+  const std::string src = root_ + "/src";
+  MakeDirs(root_, {"src/1", "src/2", "src/3"});
+  auto paths = DirectoryPaths::Open(src, /*capacity=*/2);
+  ASSERT_TRUE(paths) << paths.error().ToString();
+  for (const char* d : {"1", "2", "1", "3"}) EXPECT_EQ(paths->Resolve(DirKey(src + "/" + d)), d);
+  EXPECT_EQ(paths->size(), 2u);
+  EXPECT_EQ(paths->misses(), 3u);
+  EXPECT_EQ(paths->Resolve(DirKey(src + "/1")), "1");  // the most recent stayed
+  EXPECT_EQ(paths->misses(), 3u);
+  EXPECT_EQ(paths->Resolve(DirKey(src + "/2")), "2");  // the oldest went
+  EXPECT_EQ(paths->misses(), 4u);
+}
+
+TEST_F(FanotifyTest, TheProbeSaysWhetherASourceCanBeWatchedAndWhyNot) {
+  EXPECT_TRUE(FanotifyUsable(root_).ok()) << FanotifyUsable(root_).ToString();
+  // procfs gives no file handles.
+  const Status proc = FanotifyUsable("/proc/self");
+  EXPECT_FALSE(proc.ok());
+  EXPECT_NE(proc.message().find("/proc/self"), std::string::npos) << proc.ToString();
+  const Status missing = FanotifyUsable(root_ + "/missing");
+  EXPECT_TRUE(missing.IsNotFound()) << missing.ToString();
 }
 
 }  // namespace

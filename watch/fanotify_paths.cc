@@ -1,0 +1,136 @@
+#include "watch/fanotify_paths.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+namespace ferry {
+namespace {
+
+constexpr size_t kFsid = 8;  // __kernel_fsid_t, ahead of the file handle
+
+}  // namespace
+
+Result<DirectoryPaths> DirectoryPaths::Open(const std::string& root, size_t capacity) {
+  // The kernel names paths from the process's root, symbolic links resolved.
+  std::error_code ec;
+  const std::string canonical = std::filesystem::canonical(root, ec).string();
+  if (ec) return Status::NotFound("source " + root + ": " + ec.message());
+  // Not O_PATH: open_by_handle_at(2) refuses such a descriptor (EBADF).
+  const int fd = open(canonical.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", canonical);
+  return DirectoryPaths(canonical, fd, capacity == 0 ? 1 : capacity);
+}
+
+DirectoryPaths::DirectoryPaths(DirectoryPaths&& other) noexcept
+    : root_(std::move(other.root_)),
+      root_fd_(std::exchange(other.root_fd_, -1)),
+      capacity_(other.capacity_),
+      by_key_(std::move(other.by_key_)),
+      by_path_(std::move(other.by_path_)),
+      lru_(std::move(other.lru_)),
+      misses_(other.misses_) {}
+
+DirectoryPaths::~DirectoryPaths() {
+  if (root_fd_ >= 0) close(root_fd_);
+}
+
+std::optional<std::string> DirectoryPaths::Resolve(const std::string& key) {
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return it->second.path;
+  }
+  ++misses_;
+  std::optional<std::string> path = AskKernel(key);
+  if (path) Insert(key, *path);
+  return path;
+}
+
+std::optional<std::string> DirectoryPaths::AskKernel(const std::string& key) const {
+  if (key.size() < kFsid + sizeof(file_handle)) return std::nullopt;
+  // The key's file_handle, aligned as the kernel wants it.
+  std::vector<uint64_t> storage((key.size() - kFsid + 7) / 8 + 1);
+  std::memcpy(storage.data(), key.data() + kFsid, key.size() - kFsid);
+  auto* handle = reinterpret_cast<file_handle*>(storage.data());
+  if (sizeof(file_handle) + handle->handle_bytes != key.size() - kFsid) return std::nullopt;
+  const int fd = open_by_handle_at(root_fd_, handle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;  // ESTALE: gone; ENOTDIR, EXDEV...: not ours
+  struct stat st;
+  char link[4096];
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = fstat(fd, &st) == 0 && st.st_nlink > 0
+                        ? readlink(proc.c_str(), link, sizeof link)
+                        : -1;
+  close(fd);
+  if (n <= 0 || static_cast<size_t>(n) == sizeof link) return std::nullopt;
+  const std::string abs(link, static_cast<size_t>(n));
+  if (abs == root_) return std::string();
+  if (abs.size() <= root_.size() + 1 || abs.compare(0, root_.size(), root_) != 0 ||
+      abs[root_.size()] != '/') {
+    return std::nullopt;  // elsewhere on the filesystem
+  }
+  return abs.substr(root_.size() + 1);
+}
+
+void DirectoryPaths::Insert(const std::string& key, std::string path) {
+  if (auto old = by_path_.find(path); old != by_path_.end()) Erase(old);
+  while (by_key_.size() >= capacity_) Erase(by_path_.find(by_key_[lru_.back()].path));
+  lru_.push_front(key);
+  by_path_[path] = key;
+  by_key_[key] = {std::move(path), lru_.begin()};
+}
+
+void DirectoryPaths::Erase(std::map<std::string, std::string>::iterator by_path) {
+  auto it = by_key_.find(by_path->second);
+  lru_.erase(it->second.lru);
+  by_key_.erase(it);
+  by_path_.erase(by_path);
+}
+
+std::vector<std::map<std::string, std::string>::iterator> DirectoryPaths::Subtree(
+    const std::string& dir) {
+  std::vector<std::map<std::string, std::string>::iterator> out;
+  if (dir.empty()) {
+    for (auto it = by_path_.begin(); it != by_path_.end(); ++it) out.push_back(it);
+    return out;
+  }
+  // "a" itself, then "a/..." (between them sort names such as "a b").
+  if (auto it = by_path_.find(dir); it != by_path_.end()) out.push_back(it);
+  const std::string below = dir + "/";
+  for (auto it = by_path_.lower_bound(below);
+       it != by_path_.end() && it->first.compare(0, below.size(), below) == 0; ++it) {
+    out.push_back(it);
+  }
+  return out;
+}
+
+void DirectoryPaths::Renamed(const std::string& from, const std::string& to) {
+  Removed(to);  // what the rename replaced (an empty directory)
+  std::vector<std::pair<std::string, std::string>> moved;  // new path, key
+  for (auto it : Subtree(from)) {
+    moved.emplace_back(to + it->first.substr(from.size()), it->second);
+    by_path_.erase(it);
+  }
+  for (auto& [path, key] : moved) {
+    by_key_[key].path = path;
+    by_path_[path] = key;
+  }
+}
+
+void DirectoryPaths::Removed(const std::string& dir) {
+  for (auto it : Subtree(dir)) Erase(it);
+}
+
+void DirectoryPaths::Clear() {
+  by_key_.clear();
+  by_path_.clear();
+  lru_.clear();
+}
+
+}  // namespace ferry

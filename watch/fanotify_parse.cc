@@ -20,7 +20,8 @@ Status Damaged(size_t at, const std::string& what) {
 // One FID info record's body (after its header): fsid, struct file_handle,
 // then the NUL-terminated name. `at` is the record's offset, for messages.
 Status ParseDfidName(std::span<const uint8_t> body, size_t at, FanotifyEntry* entry) {
-  constexpr size_t kFsid = sizeof(__kernel_fsid_t);
+  constexpr size_t kFsid = kDirKeyFsidBytes;
+  static_assert(sizeof(__kernel_fsid_t) == kFsid);
   constexpr size_t kHandleHeader = 2 * sizeof(uint32_t);  // handle_bytes, handle_type
   if (body.size() < kFsid + kHandleHeader) return Damaged(at, "a short file-handle record");
   uint32_t handle_bytes = 0;

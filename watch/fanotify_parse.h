@@ -19,9 +19,11 @@
 
 namespace ferry {
 
-// A directory entry as fanotify names it: `dir` is the parent's fsid and
-// file handle (handle type and bytes), opaque and comparable, so it can key
-// a cache of resolved paths; `name` is raw bytes.
+// A directory entry as fanotify names it: `dir` is the parent's key, its
+// fsid (kDirKeyFsidBytes) then its struct file_handle (handle_bytes,
+// handle_type, the bytes), comparable, so it can key a cache of resolved
+// paths (DirectoryPaths); `name` is raw bytes.
+inline constexpr size_t kDirKeyFsidBytes = 8;  // __kernel_fsid_t
 struct FanotifyEntry {
   std::string dir;
   std::string name;

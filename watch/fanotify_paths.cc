@@ -10,10 +10,12 @@
 #include <system_error>
 #include <vector>
 
+#include "watch/fanotify_parse.h"
+
 namespace ferry {
 namespace {
 
-constexpr size_t kFsid = 8;  // __kernel_fsid_t, ahead of the file handle
+constexpr size_t kFsid = kDirKeyFsidBytes;  // ahead of the file handle
 
 }  // namespace
 

@@ -10,8 +10,7 @@
 namespace ferry {
 
 Status FanotifyUsable(const std::string& source) {
-  const int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
-                               O_RDONLY | O_CLOEXEC);
+  const int fd = fanotify_init(kFanotifyGroupFlags, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     switch (errno) {
       case EPERM:
@@ -25,10 +24,8 @@ Status FanotifyUsable(const std::string& source) {
         return ErrnoStatus(errno, "fanotify_init");
     }
   }
-  const uint64_t mask = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_CLOSE_WRITE | FAN_ATTRIB |
-                        FAN_ONDIR;
-  const int marked =
-      fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, source.c_str());
+  const int marked = fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, kFanotifyMarkMask,
+                                   AT_FDCWD, source.c_str());
   const int err = errno;
   close(fd);  // the mark goes with the group
   if (marked == 0) return Status::Ok();
@@ -39,10 +36,10 @@ Status FanotifyUsable(const std::string& source) {
     case ENODEV:
     case EOPNOTSUPP:
       return Status::InvalidArgument("the filesystem of " + source +
-                                 " gives no file handles to fanotify");
+                                     " gives no file handles to fanotify");
     case EXDEV:
       return Status::InvalidArgument("the filesystem of " + source +
-                                 " cannot be marked whole (a subvolume, or no fsid)");
+                                     " cannot be marked whole (a subvolume, or no fsid)");
     case ENOENT:
     case ENOTDIR:
       return Status::NotFound("source " + source + " is not a directory");

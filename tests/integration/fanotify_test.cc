@@ -57,14 +57,11 @@ class FanotifyTest : public ::testing::Test {
       GTEST_SKIP() << "cannot mount a tmpfs on " << root_ << ": " << std::strerror(errno);
     }
     mounted_ = true;
-    fd_ = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
-                        O_RDONLY | O_CLOEXEC);
+    fd_ = fanotify_init(kFanotifyGroupFlags, O_RDONLY | O_CLOEXEC);
     if (fd_ < 0 && errno == EPERM) GTEST_SKIP() << "fanotify_init: " << std::strerror(errno);
     ASSERT_GE(fd_, 0) << "fanotify_init: " << std::strerror(errno);
-    const uint64_t mask = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_CLOSE_WRITE | FAN_ATTRIB |
-                          FAN_ONDIR;
-    ASSERT_EQ(fanotify_mark(fd_, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD,
-                            root_.c_str()),
+    ASSERT_EQ(fanotify_mark(fd_, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, kFanotifyMarkMask,
+                            AT_FDCWD, root_.c_str()),
               0)
         << "fanotify_mark: " << std::strerror(errno);
   }

@@ -99,7 +99,7 @@ const Watcher::StatOnce* Watcher::Lstat(const std::string& path) {
 }
 
 void Watcher::PutState(AppendBatch* batch, const std::string& path, const FileState& state) {
-  if (!batch->catalog.empty()) {  // a file's IN_CREATE and its IN_CLOSE_WRITE: one row
+  if (!batch->catalog.empty()) {  // records of one path, nothing changed between: one row
     const CatalogChange& last = batch->catalog.back();
     if (last.op == CatalogChange::Op::kPut && last.path == path && last.state == state) return;
   }
@@ -421,12 +421,18 @@ void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
   const StatOnce* found = Lstat(path);
   if (found == nullptr) return;  // gone already
   const struct stat& st = found->st;
-  PutState(batch, path, found->state());
   // A new regular file is complete only at IN_CLOSE_WRITE, unless it arrived
   // whole: moved in, or a hard link (no write follows).
   const bool wait_for_close =
       S_ISREG(st.st_mode) && !moved_in && st.st_nlink == 1 && Selected(kSelectCloseWrite);
-  if (!wait_for_close && (moved_in || Selected(kSelectCreate) || Selected(kSelectCloseWrite))) {
+  // No row without an event: a row says "the targets are sent this state".
+  // Put here, it would match the finished file when this record is read
+  // late, and a stop before the IN_CLOSE_WRITE is read would leave the file
+  // unsent for good (the reconcile after it finds the row as on disk). That
+  // is the close_write's row to put; till then the next start finds it new.
+  if (wait_for_close) return;
+  PutState(batch, path, found->state());
+  if (moved_in || Selected(kSelectCreate) || Selected(kSelectCloseWrite)) {
     AddEvent(batch, EventKind::kCreate, path, false);
   }
 }

@@ -199,6 +199,30 @@ TEST(WatcherTest, RenameOfADirectoryTheBatchRemovedAndMadeAgainIsNew) {
   EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "e/old")->has_value());
 }
 
+// The watcher is behind: by the time it reads a new file's IN_CREATE, the
+// file is written and closed. ferryd stops before it reads the IN_CLOSE_WRITE
+// (a SIGTERM drops unread records). The next start must still send the file:
+// the create alone may not leave a row that matches it (found by
+// FerrydTest.SigtermUnderLoadExitsCleanlyAndLosesNothing, 1 CI run in 30).
+TEST(WatcherTest, AStopBetweenAFilesCreateAndItsCloseWriteLosesNothing) {
+  WatchHarness h;
+  h.Start(/*start_reader=*/false);  // the test hands the records over itself
+  h.Write("late", "done");
+  // Written a while ago: a row of it would not be racy, and would be trusted.
+  const struct timespec old[2] = {{.tv_sec = time(nullptr) - 60, .tv_nsec = 0},
+                                  {.tv_sec = time(nullptr) - 60, .tv_nsec = 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, h.Path("late").c_str(), old, AT_SYMLINK_NOFOLLOW), 0);
+  const int root = 1;  // the first watch of a new inotify instance
+  ASSERT_TRUE(h.watcher().Process({{.wd = root, .mask = IN_CREATE, .name = "late"}}).ok());
+  h.Stop();
+  const uint64_t base = h.journal().LastSeq();
+  ReconcileStats stats = h.Start(/*start_reader=*/false);
+  EXPECT_EQ(stats.created + stats.modified, 1u);
+  const std::vector<Event> ev = h.Events(base);
+  EXPECT_TRUE(Has(ev, EventKind::kCreate, "late") || Has(ev, EventKind::kModify, "late"))
+      << WatchHarness::Dump(ev);
+}
+
 TEST(WatcherTest, EditorSaveRenamesOverTheFile) {
   WatchHarness h;
   h.Write("doc.txt", "v1");

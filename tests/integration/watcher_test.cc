@@ -203,7 +203,7 @@ TEST(WatcherTest, RenameOfADirectoryTheBatchRemovedAndMadeAgainIsNew) {
 // file is written and closed. ferryd stops before it reads the IN_CLOSE_WRITE
 // (a SIGTERM drops unread records). The next start must still send the file:
 // the create alone may not leave a row that matches it (found by
-// FerrydTest.SigtermUnderLoadExitsCleanlyAndLosesNothing, 1 CI run in 30).
+// FerrydTest.SigtermUnderLoadExitsCleanlyAndLosesNothing, in CI).
 TEST(WatcherTest, AStopBetweenAFilesCreateAndItsCloseWriteLosesNothing) {
   WatchHarness h;
   h.Start(/*start_reader=*/false);  // the test hands the records over itself

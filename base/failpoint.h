@@ -7,6 +7,7 @@
 // arms each name for that many hits (default 1). Unset, a check costs a
 // static's guard and a null test. Names in use:
 //   inotify-read      InotifyReader's read(2) fails with EIO
+//   fanotify-read     FanotifyReader's read(2) fails with EIO
 //   watch-loop-throw  a destination's watch loop throws std::runtime_error
 //   replay-worker-throw  the replay worker's loop throws, with work posted
 #pragma once

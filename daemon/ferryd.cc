@@ -176,21 +176,30 @@ Result<std::unique_ptr<Ferryd::Destination>> Ferryd::PrepareDestination(
   d->id = *id;
   auto filter = Filter::Create(dc.filter);
   if (!filter) return filter.error().WithContext("destination " + dc.name);
-  auto watch = CreateInotifyTreeWatcher({.name = dc.name,
-                                         .destination = d->id,
-                                         .root = dc.source,
-                                         .filter = *filter,
-                                         .events = dc.events},
-                                        journal_.get());
-  if (!watch) return watch.error();
+  auto backend = ChooseBackend(dc.watcher, dc.source);
+  if (!backend) return backend.error().WithContext("destination " + dc.name);
+  auto watch = CreateTreeWatcher({.name = dc.name,
+                                  .destination = d->id,
+                                  .root = dc.source,
+                                  .filter = *filter,
+                                  .events = dc.events,
+                                  .backend = backend->backend,
+                                  .backend_reason = backend->why},
+                                 journal_.get());
+  if (!watch) return watch.error().WithContext("destination " + dc.name);
   d->watch = std::move(*watch);
   auto start = std::chrono::steady_clock::now();
   auto stats = d->watch->Start();
   if (!stats) return stats.error().WithContext("destination " + dc.name);
+  const WatcherStatus ws = d->watch->status();
   spdlog::info(
-      "destination {}: {} watching {} directories; reconciled {} entries in {:.2f} s: {} new, "
+      "destination {}: {} watched by {} ({}{}); reconciled {} entries in {:.2f} s: {} new, "
       "{} changed, {} gone{}",
-      dc.name, dc.source, d->watch->status().watches, stats->entries,
+      dc.name, dc.source, ws.backend, backend->why,
+      backend->backend == WatcherBackend::kInotify
+          ? "; " + std::to_string(ws.watches) + " directories watched"
+          : std::string(),
+      stats->entries,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
       stats->created, stats->modified + stats->attrib, stats->deleted,
       stats->first_sync ? " (first start: full sync)" : "");

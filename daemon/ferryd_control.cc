@@ -211,6 +211,8 @@ json Ferryd::StatusJson() {
     ds.push_back({{"name", d->config.name},
                   {"source", d->config.source},
                   {"watches", w.watches},
+                  {"watcher", w.backend},
+                  {"watcher_reason", w.backend_reason},
                   {"state", StateName(w.state)},
                   {"overflows", w.overflows},
                   {"unwatched_dirs", w.unwatched_dirs},

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   po::options_description opts(
       "Usage: ferryd [--config FILE] [--check-config]\n"
       "       ferryd --source DIR --target URL [--target URL2] --journal DIR\n"
-      "              [--password-file FILE]\n\n"
+      "              [--password-file FILE] [--watcher auto|inotify|fanotify]\n\n"
       "ferryd watches directory trees, journals every change durably and replicates\n"
       "them to rsync targets (local dir, rsync://host/module, user@host:path).\n"
       "Targets that are down keep their changes on disk; nothing is lost on restart.\n\n"
@@ -57,7 +57,10 @@ int main(int argc, char** argv) {
       "journal", po::value(&quick_mode.journal), "quick mode: the journal directory")(
       "password-file", po::value(&quick_mode.password_file),
       "quick mode: the password of rsync://USER@host/module targets (mode 600); without it, "
-      "rsync's RSYNC_PASSWORD from the environment is used");
+      "rsync's RSYNC_PASSWORD from the environment is used")(
+      "watcher", po::value(&quick_mode.watcher),
+      "quick mode: auto (default: fanotify where ferryd can use it, else inotify), inotify "
+      "(a watch per directory) or fanotify (one mark for the source's filesystem; root)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -87,7 +90,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(level);
 
   const bool quick = vm.count("source") || vm.count("target") || vm.count("journal") ||
-                     vm.count("password-file");
+                     vm.count("password-file") || vm.count("watcher");
   if (quick && (quick_mode.source.empty() || quick_mode.targets.empty() ||
                 quick_mode.journal.empty())) {
     std::cerr << "ferryd: quick mode needs --source DIR, --journal DIR and at least one --target "

@@ -80,10 +80,19 @@ std::string MetricsText(const nlohmann::json& s) {
     w.Family(name, type, help);
     for (const auto& d : ds) w.Sample(name, Label("destination", d["name"]), field(d, key));
   };
-  per_destination("ferry_destination_watches", "gauge", "inotify watches of a destination",
+  w.Family("ferry_destination_watcher", "gauge",
+           "1 for the kernel interface watching the destination (inotify or fanotify)");
+  for (const auto& d : ds) {
+    if (!field(d, "watcher").is_string()) continue;
+    w.Sample("ferry_destination_watcher",
+             Label("destination", d["name"]) + "," + Label("backend", d["watcher"]),
+             nlohmann::json(1));
+  }
+  per_destination("ferry_destination_watches", "gauge",
+                  "inotify watches of a destination (0 with fanotify: one filesystem mark)",
                   "watches");
   per_destination("ferry_destination_overflows_total", "counter",
-                  "inotify queue overflows (each means a rescan)", "overflows");
+                  "inotify or fanotify queue overflows (each means a rescan)", "overflows");
   per_destination("ferry_destination_unwatched_dirs", "gauge",
                   "directories the watch limit left unwatched", "unwatched_dirs");
   per_destination("ferry_destination_unsettled_rows", "gauge",
@@ -94,7 +103,7 @@ std::string MetricsText(const nlohmann::json& s) {
                   "racy catalog rows re-checked and written again once their tick had passed",
                   "settled");
   per_destination("ferry_destination_failures_total", "counter",
-                  "times the watch thread failed (its inotify reader, an exception) and "
+                  "times the watch thread failed (its kernel reader, an exception) and "
                   "rebuilt its watches with a rescan",
                   "failures");
   w.Family("ferry_destination_state", "gauge", "1 for the destination's watch state");

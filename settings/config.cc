@@ -25,7 +25,7 @@ const std::map<std::string, std::set<std::string>>& Keys() {
       {"metrics", {"listen"}},
       {"destination",
        {"source", "events", "exclude", "exclude_regex", "ignore_temp_files", "full_sync_every",
-        "rsync_args"}},
+        "rsync_args", "watcher"}},
       {"target", {"destination", "url", "password_file", "timeout", "ssh_options", "parallel"}},
   };
   return keys;
@@ -309,6 +309,10 @@ class Parser {
       auto ev = ParseEventSelection(e.value);
       if (!ev) return At(e, ev.error().message());
       d.events = *ev;
+    } else if (e.key == "watcher") {
+      auto backend = ParseWatcherBackend(e.value);
+      if (!backend) return At(e, backend.error().message());
+      d.watcher = *backend;
     } else if (e.key == "exclude") {
       d.filter.exclude.push_back(e.value);
     } else if (e.key == "exclude_regex") {

@@ -7,7 +7,7 @@
 //   [log]            file, max_size, max_files
 //   [metrics]        listen
 //   [destination.N]  source (required), events, exclude*, exclude_regex*,
-//                    ignore_temp_files, full_sync_every, rsync_args
+//                    ignore_temp_files, full_sync_every, rsync_args, watcher
 //   [target.N]       destination (required), url (required), password_file,
 //                    timeout, ssh_options, parallel
 // (* repeatable). Names after the dot: letters, digits, '_', '-', '.'. '#'
@@ -29,6 +29,7 @@
 #include "journal/filter.h"
 #include "journal/journal.h"
 #include "settings/target_url.h"
+#include "settings/watcher_backend.h"
 
 namespace ferry {
 
@@ -41,6 +42,7 @@ struct DestinationConfig {
   FilterSpec filter;
   int64_t full_sync_every_ns = 0;  // 0: never
   std::vector<std::string> rsync_args = {"-a"};
+  WatcherBackend watcher = WatcherBackend::kAuto;
 };
 
 struct TargetConfig {

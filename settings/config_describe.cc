@@ -22,7 +22,8 @@ std::string DescribeConfig(const Config& c) {
     << "\n";
   for (const auto& d : c.destinations) {
     o << "\n[destination." << d.name << "]\nsource = " << d.source
-      << "\nevents = " << EventSelectionString(d.events) << "\n";
+      << "\nevents = " << EventSelectionString(d.events)
+      << "\nwatcher = " << WatcherBackendName(d.watcher) << "\n";
     for (const auto& x : d.filter.exclude) o << "exclude = " << x << "\n";
     for (const auto& x : d.filter.exclude_regex) o << "exclude_regex = " << x << "\n";
     o << "ignore_temp_files = " << (d.filter.ignore_temp_files ? "true" : "false")

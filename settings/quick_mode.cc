@@ -10,6 +10,7 @@ Result<Config> QuickConfig(const QuickMode& q) {
   std::string text = "[journal]\ndir = " + abs(q.journal) + "\n[control]\nsocket = " +
                      abs(q.journal) + "/ferryd.sock\n[destination.default]\nsource = " +
                      abs(q.source) + "\n";
+  if (!q.watcher.empty()) text += "watcher = " + q.watcher + "\n";
   for (size_t i = 0; i < q.targets.size(); ++i) {
     std::string url = q.targets[i];
     if (!url.empty() && url.front() != '/' && url.find(':') == std::string::npos) url = abs(url);

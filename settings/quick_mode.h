@@ -22,6 +22,7 @@ struct QuickMode {
   std::vector<std::string> targets;
   std::string journal;
   std::string password_file;            // --password-file; empty: none
+  std::string watcher;                  // --watcher auto|inotify|fanotify; empty: auto
   bool rsync_password_in_env = false;   // RSYNC_PASSWORD is set (its value is not needed)
 };
 

@@ -139,11 +139,15 @@ void PrintTable(const json& s) {
             << (j.contains("budget") ? " of " + HumanSize(j["budget"].get<uint64_t>()) : "")
             << "  seq " << j.value("oldest_seq", uint64_t{0}) << ".."
             << s.value("head", uint64_t{0}) << "\n\n";
-  std::cout << Cell("DESTINATION", 14) << Cell("STATE", 12) << Cell("WATCHES", 9) << "SOURCE\n";
+  std::cout << Cell("DESTINATION", 14) << Cell("STATE", 12) << Cell("WATCHER", 16) << "SOURCE\n";
   for (const json& d : s["destinations"]) {
+    // fanotify: one mark, no watches to count; inotify: its watches.
+    const std::string watcher = d.value("watcher", "");
+    std::string cell = watcher == "fanotify" ? watcher
+                       : d.contains("watches") ? "inotify " + d["watches"].dump()
+                                               : "-";
     std::cout << Cell(d.value("name", ""), 14) << Cell(d.value("state", ""), 12)
-              << Cell(d.contains("watches") ? d["watches"].dump() : "-", 9) << d.value("source", "")
-              << "\n";
+              << Cell(cell, 16) << d.value("source", "") << "\n";
     if (!d.value("message", "").empty())
       std::cout << "  ! " << d["message"].get<std::string>() << "\n";
     if (d.value("failures", 0) > 0 && d["last_failure"].is_object()) {

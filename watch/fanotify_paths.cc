@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,18 +44,36 @@ DirectoryPaths::~DirectoryPaths() {
   if (root_fd_ >= 0) close(root_fd_);
 }
 
+std::optional<std::string> DirectoryKey(const std::string& path) {
+  struct statfs fs;
+  if (statfs(path.c_str(), &fs) != 0) return std::nullopt;
+  std::vector<uint64_t> storage((sizeof(file_handle) + MAX_HANDLE_SZ + 7) / 8);
+  auto* fh = reinterpret_cast<file_handle*>(storage.data());
+  fh->handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  if (name_to_handle_at(AT_FDCWD, path.c_str(), fh, &mount_id, 0) != 0) return std::nullopt;
+  static_assert(sizeof fs.f_fsid == kFsid);
+  std::string key(reinterpret_cast<const char*>(&fs.f_fsid), kFsid);
+  key.append(reinterpret_cast<const char*>(fh), sizeof(file_handle) + fh->handle_bytes);
+  return key;
+}
+
 std::optional<std::string> DirectoryPaths::Resolve(const std::string& key) {
-  if (auto it = by_key_.find(key); it != by_key_.end()) {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return it->second.path;
-  }
-  ++misses_;
+  if (auto cached = Lookup(key)) return cached;
   std::optional<std::string> path = AskKernel(key);
   if (path) Insert(key, *path);
   return path;
 }
 
-std::optional<std::string> DirectoryPaths::AskKernel(const std::string& key) const {
+std::optional<std::string> DirectoryPaths::Lookup(const std::string& key) {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return std::nullopt;
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return it->second.path;
+}
+
+std::optional<std::string> DirectoryPaths::AskKernel(const std::string& key) {
+  ++misses_;
   if (key.size() < kFsid + sizeof(file_handle)) return std::nullopt;
   // The key's file_handle, aligned as the kernel wants it.
   std::vector<uint64_t> storage((key.size() - kFsid + 7) / 8 + 1);

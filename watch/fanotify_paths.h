@@ -28,6 +28,10 @@
 
 namespace ferry {
 
+// The key fanotify gives the directory at `path` (fsid, then its file
+// handle), or nullopt if it has none.
+std::optional<std::string> DirectoryKey(const std::string& path);
+
 class DirectoryPaths {
  public:
   // `root` is the absolute source directory; `capacity` bounds the cached
@@ -37,8 +41,15 @@ class DirectoryPaths {
   DirectoryPaths& operator=(DirectoryPaths&&) = delete;
   ~DirectoryPaths();
 
-  // The directory's path, or nullopt if it is gone or outside the source.
+  // The directory's path, or nullopt if it is gone or outside the source:
+  // Lookup(), else AskKernel() and Remember().
   std::optional<std::string> Resolve(const std::string& key);
+  // What the cache holds for `key` (no kernel call).
+  std::optional<std::string> Lookup(const std::string& key);
+  // What the kernel says `key` names now (no cache); counts a miss.
+  std::optional<std::string> AskKernel(const std::string& key);
+  // Caches `path` for `key`, evicting the least recently used past capacity.
+  void Remember(const std::string& key, std::string path) { Insert(key, std::move(path)); }
   // The directory `from` and everything below it now live at `to`.
   void Renamed(const std::string& from, const std::string& to);
   // The directory `dir` and everything below it are gone.
@@ -55,7 +66,6 @@ class DirectoryPaths {
     std::string path;
     std::list<std::string>::iterator lru;  // into lru_
   };
-  std::optional<std::string> AskKernel(const std::string& key) const;
   void Insert(const std::string& key, std::string path);
   void Erase(std::map<std::string, std::string>::iterator by_path);
   // `dir` and the cached directories below it.

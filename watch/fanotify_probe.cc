@@ -6,11 +6,34 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace ferry {
+namespace {
 
-Status FanotifyUsable(const std::string& source) {
-  const int fd = fanotify_init(kFanotifyGroupFlags, O_RDONLY | O_CLOEXEC);
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      const std::string oct = field.substr(i + 1, 3);
+      if (oct.find_first_not_of("01234567") == std::string::npos) {
+        out += static_cast<char>(std::stoi(oct, nullptr, 8));
+        i += 3;
+        continue;
+      }
+    }
+    out += field[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<int> OpenFanotifyGroup(const std::string& source, bool modify) {
+  const int fd = fanotify_init(kFanotifyGroupFlags, O_RDONLY | O_CLOEXEC | O_LARGEFILE);
   if (fd < 0) {
     switch (errno) {
       case EPERM:
@@ -24,11 +47,12 @@ Status FanotifyUsable(const std::string& source) {
         return ErrnoStatus(errno, "fanotify_init");
     }
   }
-  const int marked = fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, kFanotifyMarkMask,
-                                   AT_FDCWD, source.c_str());
+  const uint64_t mask = kFanotifyMarkMask | (modify ? FAN_MODIFY : 0);
+  if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, source.c_str()) == 0) {
+    return fd;
+  }
   const int err = errno;
-  close(fd);  // the mark goes with the group
-  if (marked == 0) return Status::Ok();
+  close(fd);
   switch (err) {
     case EINVAL:
       return Status::InvalidArgument(
@@ -46,6 +70,40 @@ Status FanotifyUsable(const std::string& source) {
     default:
       return ErrnoStatus(err, "fanotify_mark", source);
   }
+}
+
+std::vector<std::string> MountsBelow(const std::string& source) {
+  std::error_code ec;
+  std::string root = std::filesystem::canonical(source, ec).string();
+  if (ec) root = source;
+  if (root != "/") root += "/";
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // id parent major:minor root mount-point ...
+    std::istringstream fields(line);
+    std::string id, parent, dev, fs_root, point;
+    if (!(fields >> id >> parent >> dev >> fs_root >> point)) continue;
+    point = Unescape(point);
+    if (point.size() > root.size() && point.compare(0, root.size(), root) == 0) {
+      out.push_back(point);
+    }
+  }
+  return out;
+}
+
+Status FanotifyUsable(const std::string& source) {
+  auto fd = OpenFanotifyGroup(source);
+  if (!fd) return fd.error();
+  close(*fd);  // the mark goes with the group
+  const std::vector<std::string> below = MountsBelow(source);
+  if (!below.empty()) {
+    return Status::InvalidArgument(
+        std::to_string(below.size()) + " other filesystem(s) are mounted below " + source +
+        " (" + below.front() + "), which a filesystem mark does not see: use watcher = inotify");
+  }
+  return Status::Ok();
 }
 
 }  // namespace ferry

@@ -1,9 +1,8 @@
 // TreeWatcher: the watch stage of one destination, as the daemon sees it:
 // it journals what changes below the source (events and catalog rows) and
-// reports its state. How the kernel tells it (inotify now, fanotify later)
-// stays behind this interface, as behind watchman's Watcher: a second
-// backend plugs in with its own Create function and nothing in daemon/
-// changes.
+// reports its state. How the kernel tells it (inotify or fanotify: a
+// ChangeFeed, change_feed.h) stays behind this interface, as behind
+// watchman's Watcher, and nothing in daemon/ knows which.
 //
 // The daemon's watch thread calls Start() once, then Turn() in a loop. When
 // Turn() fails or FeedError() is set, the feed of kernel reports has
@@ -54,8 +53,19 @@ class TreeWatcher {
   virtual WatcherStatus status() const = 0;  // any thread
 };
 
-// The inotify backend: a Watcher and its InotifyReader thread.
-Result<std::unique_ptr<TreeWatcher>> CreateInotifyTreeWatcher(
-    WatcherOptions options, Journal* journal, Clock* clock = SystemClock::Default());
+// Which backend watches a source, and why (for status and the start-up
+// log). `watcher = auto` picks fanotify when ferryd can use it
+// (FanotifyUsable), else inotify; `watcher = fanotify` that cannot work is
+// an error naming the reason.
+struct BackendChoice {
+  WatcherBackend backend;
+  std::string why;
+};
+Result<BackendChoice> ChooseBackend(WatcherBackend asked, const std::string& source);
+
+// A Watcher and the feed of its backend (options.backend: inotify or
+// fanotify, already chosen).
+Result<std::unique_ptr<TreeWatcher>> CreateTreeWatcher(WatcherOptions options, Journal* journal,
+                                                       Clock* clock = SystemClock::Default());
 
 }  // namespace ferry

@@ -1,4 +1,4 @@
-// Watcher: inotify records to journal events (the records side).
+// Watcher: kernel records to journal events (the records side).
 #include "watch/watcher.h"
 
 #include <spdlog/spdlog.h>
@@ -30,24 +30,31 @@ Result<int> NewInotifyFd() {
 
 Result<std::unique_ptr<Watcher>> Watcher::Create(WatcherOptions options, Journal* journal,
                                                  Clock* clock) {
+  if (options.backend == WatcherBackend::kFanotify) {
+    return std::unique_ptr<Watcher>(new Watcher(std::move(options), journal, clock, -1));
+  }
   auto fd = NewInotifyFd();
   if (!fd) return fd.error();
   return std::unique_ptr<Watcher>(new Watcher(std::move(options), journal, clock, *fd));
 }
 
 Result<ReconcileStats> Watcher::Rebuild() {
-  auto fd = NewInotifyFd();
-  if (!fd) {
-    SetState(DestinationState::kFailed, fd.error().message() + "; retried");
-    return fd.error();
+  if (!Fanotify()) {
+    auto fd = NewInotifyFd();
+    if (!fd) {
+      SetState(DestinationState::kFailed, fd.error().message() + "; retried");
+      return fd.error();
+    }
+    close(fd_);  // its watches go with it
+    fd_ = *fd;
+    table_ = WatchTable{};
   }
-  close(fd_);  // its watches go with it
-  fd_ = *fd;
-  table_ = WatchTable{};
   pending_.clear();  // their pairs may be lost: the reconcile covers them
   // The journal's recovery watches and reconciles the whole tree anyway.
   if (journal_failed_) return ReconcileStats{};
-  SetState(DestinationState::kRescanning, "rescanning: the inotify records stopped");
+  SetState(DestinationState::kRescanning,
+           "rescanning: the " + std::string(WatcherBackendName(options_.backend)) +
+               " records stopped");
   auto stats = WatchAndReconcile(/*journal_events=*/true);
   if (!stats) {
     if (JournalRefused(stats.error())) return ReconcileStats{};  // its recovery rescans
@@ -64,9 +71,14 @@ Watcher::Watcher(WatcherOptions options, Journal* journal, Clock* clock, int fd)
   mask_ = IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
           IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
   if (Selected(kSelectModify)) mask_ |= IN_MODIFY;
+  status_.backend = WatcherBackendName(options_.backend);
+  status_.backend_reason = options_.backend_reason;
 }
 
-Watcher::~Watcher() { close(fd_); }
+Watcher::~Watcher() {
+  if (fd_ >= 0) close(fd_);
+}
+
 
 WatcherStatus Watcher::status() const {
   std::lock_guard lock(status_mu_);
@@ -265,15 +277,24 @@ Result<ReconcileStats> Watcher::Start() {
 }
 
 Status Watcher::Process(const std::vector<InotifyRecord>& records) {
+  return ProcessRecords(records);
+}
+
+Status Watcher::Process(const std::vector<ChangeRecord>& changes) {
+  return ProcessRecords(changes);
+}
+
+template <typename Record>
+Status Watcher::ProcessRecords(const std::vector<Record>& records) {
   ++processes_;
   stats_.clear();
   AppendBatch batch;
-  for (const InotifyRecord& r : records) {
+  for (const Record& r : records) {
     if ((r.mask & IN_Q_OVERFLOW) != 0) {
       overflowed_ = true;
       continue;
     }
-    HandleRecord(r, &batch);
+    Handle(r, &batch);
   }
   stats_.clear();
   FERRY_RETURN_IF_ERROR(Commit(&batch));
@@ -291,7 +312,7 @@ Status Watcher::Retry() {
   return RetryUnwatched(/*force=*/true);
 }
 
-void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
+void Watcher::Handle(const InotifyRecord& r, AppendBatch* batch) {
   if ((r.mask & IN_IGNORED) != 0) {
     table_.RemoveWd(r.wd);
     return;
@@ -305,39 +326,46 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
     }
     return;
   }
-  const std::string& path = *found;
-  if (r.name.empty()) {
-    if (path.empty() && (r.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
+  // The parent's watch reports what happens to a directory itself; the
+  // source's own watch reports its removal.
+  if (r.name.empty() && !found->empty()) return;
+  HandleChange(r.mask, r.cookie, *found, batch);
+}
+
+void Watcher::HandleChange(uint32_t mask, uint32_t cookie, const std::string& path,
+                           AppendBatch* batch) {
+  if (path.empty()) {
+    if ((mask & (IN_DELETE_SELF | IN_MOVE_SELF)) != 0) {
       SetState(DestinationState::kFailed, "source directory " + options_.root +
                                         " was removed or moved away; restore it and send SIGHUP");
       spdlog::error("destination {}: {}", options_.name, status().message);
     }
-    return;  // the parent's watch reports what happens to a directory itself
+    return;
   }
-  const bool is_dir = (r.mask & IN_ISDIR) != 0;
-  if ((r.mask & IN_MOVED_TO) != 0) {
-    HandleMovedTo(r, path, is_dir, batch);
+  const bool is_dir = (mask & IN_ISDIR) != 0;
+  if ((mask & IN_MOVED_TO) != 0) {
+    HandleMovedTo(cookie, path, is_dir, batch);
     return;
   }
   SettlePendingAt(path, batch);
   if (options_.filter && options_.filter->Match(path, is_dir)) return;
 
-  if ((r.mask & IN_MOVED_FROM) != 0) {
-    pending_[r.cookie] = {.path = path,
+  if ((mask & IN_MOVED_FROM) != 0) {
+    pending_[cookie] = {.path = path,
                           .is_dir = is_dir,
                           .deadline_ns = clock_->MonotonicNanos() + options_.move_timeout_ns,
                           .read_in = processes_};
-  } else if ((r.mask & IN_CREATE) != 0) {
+  } else if ((mask & IN_CREATE) != 0) {
     HandleCreate(path, is_dir, /*moved_in=*/false, batch);
-  } else if ((r.mask & IN_DELETE) != 0) {
+  } else if ((mask & IN_DELETE) != 0) {
     Gone(path, is_dir, batch);
     if (is_dir) ForgetUnwatched(path);  // its watch, if any, goes with IN_IGNORED
-  } else if ((r.mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)) != 0) {
+  } else if ((mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)) != 0) {
     const StatOnce* st = Lstat(path);
     if (st == nullptr) return;  // gone already: its delete follows
     PutState(batch, path, st->state());
-    const bool content = (r.mask & (IN_CLOSE_WRITE | IN_MODIFY)) != 0;
-    if (content && Selected((r.mask & IN_CLOSE_WRITE) ? kSelectCloseWrite : kSelectModify)) {
+    const bool content = (mask & (IN_CLOSE_WRITE | IN_MODIFY)) != 0;
+    if (content && Selected((mask & IN_CLOSE_WRITE) ? kSelectCloseWrite : kSelectModify)) {
       const Event* last = batch->events.empty() ? nullptr : &batch->events.back();
       if (last == nullptr || last->kind != EventKind::kModify || last->path != path) {
         AddEvent(batch, EventKind::kModify, path, false);  // many writes in a row: one event
@@ -348,10 +376,10 @@ void Watcher::HandleRecord(const InotifyRecord& r, AppendBatch* batch) {
   }
 }
 
-void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, bool is_dir,
+void Watcher::HandleMovedTo(uint32_t cookie, const std::string& path, bool is_dir,
                             AppendBatch* batch) {
   const bool excluded = options_.filter && options_.filter->Match(path, is_dir);
-  auto from = pending_.find(r.cookie);
+  auto from = pending_.find(cookie);
   if (from == pending_.end()) {  // moved in from outside (or from an excluded name)
     SettlePendingAt(path, batch);
     if (!excluded) HandleCreate(path, is_dir, /*moved_in=*/true, batch);
@@ -415,7 +443,7 @@ void Watcher::HandleMovedTo(const InotifyRecord& r, const std::string& path, boo
 void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
                            AppendBatch* batch) {
   if (is_dir) {
-    AddTree(path, batch);
+    AddTree(path, /*list=*/moved_in || !Fanotify(), batch);
     return;
   }
   const StatOnce* found = Lstat(path);

@@ -1,9 +1,13 @@
-// Watcher: one destination's tree, watched with inotify and journaled.
+// Watcher: one destination's tree, watched and journaled.
 //
-// It turns inotify records (read by an InotifyReader on its own thread) into
-// journal events and catalog changes, one Append per batch of records:
+// It turns what the kernel reports (inotify records, read by an
+// InotifyReader on its own thread; or, with the fanotify backend, changes
+// whose paths FanotifyChanges resolved: change_record.h) into journal
+// events and catalog changes, one Append per batch of records:
 //  - a new directory is watched, then listed, and everything found in it is
-//    journaled (files created before the watch existed are not missed);
+//    journaled (files created before the watch existed are not missed).
+//    With fanotify a directory needs no watch and every entry made in it is
+//    reported: only a directory moved in from outside is listed;
 //  - IN_MOVED_FROM/IN_MOVED_TO pairs (matched by cookie, not necessarily
 //    adjacent) become one move event, also for a directory of any size; an
 //    unpaired MOVED_FROM becomes a delete after `move_timeout`, an unpaired
@@ -56,6 +60,8 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "settings/watcher_backend.h"
+#include "watch/change_record.h"
 #include "watch/file_stat.h"
 #include "watch/inotify_parse.h"
 #include "watch/pending_catalog.h"
@@ -78,6 +84,10 @@ struct WatcherOptions {
   int64_t move_timeout_ns = 200'000'000;
   int64_t unwatched_rescan_interval_ns = 60'000'000'000;
   int64_t journal_retry_interval_ns = 1'000'000'000;
+  // kInotify or kFanotify (tree_watcher.h resolves kAuto): with fanotify the
+  // watcher makes no inotify instance and no watches.
+  WatcherBackend backend = WatcherBackend::kInotify;
+  std::string backend_reason;  // why (ChooseBackend), for status
 };
 
 struct WatcherStatus {
@@ -88,6 +98,8 @@ struct WatcherStatus {
   uint64_t unsettled = 0;       // racy catalog rows still waiting for Settle()
   uint64_t settled = 0;         // rows Settle() rewrote: its catalog writes
   std::string message;          // what is wrong and how to fix it; empty when fine
+  std::string backend;          // "inotify" or "fanotify"
+  std::string backend_reason;   // why this one (watcher = auto), for status and the log
 };
 
 class Watcher {
@@ -97,7 +109,7 @@ class Watcher {
                                                  Clock* clock = SystemClock::Default());
   ~Watcher();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_; }  // the inotify instance; -1 with fanotify
 
   // Watches the whole tree and journals what changed since the catalog was
   // written (a full_sync when the catalog is empty).
@@ -109,8 +121,11 @@ class Watcher {
   Result<ReconcileStats> Rebuild();
   // Says in status that the records stopped (`why`) until Rebuild() runs.
   void RecordsStopped(std::string why) { SetState(DestinationState::kFailed, std::move(why)); }
-  // Journals what `records` say, in one Append.
+  // Journals what `records` say, in one Append: inotify's records, or the
+  // fanotify backend's resolved changes.
   Status Process(const std::vector<InotifyRecord>& records);
+  Status Process(const std::vector<ChangeRecord>& changes);
+
   // Expires unpaired moves and runs the watch-limit and journal retries that
   // are due.
   Status Tick();
@@ -160,7 +175,9 @@ class Watcher {
   // Forgets the unlisted directories at or below `dir`; whether there were any.
   bool ForgetUnlisted(const std::string& dir);
   // Watches and lists a new or moved-in directory; journals everything in it.
-  void AddTree(const std::string& dir, AppendBatch* batch);
+  // With fanotify only a moved-in directory is listed (`list`): the entries
+  // made in a new one are reported.
+  void AddTree(const std::string& dir, bool list, AppendBatch* batch);
   Status HandleOverflow();
   // Walks the tree watching each directory before listing it, and compares
   // it with the catalog (journaling the differences if `journal_events`).
@@ -187,9 +204,17 @@ class Watcher {
   void SetState(DestinationState state, std::string message);
 
   // --- records (watcher.cc) ---
-  void HandleRecord(const InotifyRecord& r, AppendBatch* batch);
-  void HandleMovedTo(const InotifyRecord& r, const std::string& path, bool is_dir,
-                     AppendBatch* batch);
+  template <typename Record>
+  Status ProcessRecords(const std::vector<Record>& records);
+  // An inotify record: its watch and name resolved to a path, then HandleChange.
+  void Handle(const InotifyRecord& r, AppendBatch* batch);
+  void Handle(const ChangeRecord& c, AppendBatch* batch) {
+    HandleChange(c.mask, c.cookie, c.path, batch);
+  }
+  // What happened to `path`, in inotify's bits (change_record.h).
+  void HandleChange(uint32_t mask, uint32_t cookie, const std::string& path, AppendBatch* batch);
+  void HandleMovedTo(uint32_t cookie, const std::string& path, bool is_dir, AppendBatch* batch);
+  bool Fanotify() const { return options_.backend == WatcherBackend::kFanotify; }
   void HandleCreate(const std::string& path, bool is_dir, bool moved_in, AppendBatch* batch);
   void Gone(const std::string& path, bool is_dir, AppendBatch* batch);
   // A moved-from still waiting for its pair at `path` goes out as a delete

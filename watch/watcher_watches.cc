@@ -34,6 +34,7 @@ void Watcher::SetState(DestinationState state, std::string message) {
 }
 
 void Watcher::AddWatch(const std::string& dir) {
+  if (Fanotify()) return;  // the filesystem mark sees every directory
   for (Unwatched& top : unwatched_) {
     if (PathWithin(dir, top.dir)) {
       ++top.dirs;
@@ -121,13 +122,14 @@ uint64_t Watcher::UnwatchedDirs() const {
   return n;
 }
 
-void Watcher::AddTree(const std::string& dir, AppendBatch* batch) {
+void Watcher::AddTree(const std::string& dir, bool list, AppendBatch* batch) {
   ForgetUnwatched(dir);  // what was there is gone: this tree is new
   ForgetUnlisted(dir);
   auto top = StatPath(Abs(dir), clock_->WallNanos());
   if (!top || !IsDir(*top)) return;  // gone or replaced already: later records say so
   PutState(batch, dir, *top);
   AddEvent(batch, EventKind::kCreate, dir, true);
+  if (!list) return;
   // Watch, then list: whatever was created before the watch existed is
   // listed, whatever comes after is reported by the watch.
   TreeWalker walker({.root = options_.root,
@@ -147,20 +149,28 @@ void Watcher::AddTree(const std::string& dir, AppendBatch* batch) {
 }
 
 Status Watcher::HandleOverflow() {
-  const uint64_t queued = ReadProcNumber("/proc/sys/fs/inotify/max_queued_events");
   {
     std::lock_guard lock(status_mu_);
     ++status_.overflows;
   }
-  spdlog::warn(
-      "destination {}: inotify queue overflowed (fs.inotify.max_queued_events is {}): "
-      "journaling a rescan of the whole tree and rebuilding the watches",
-      options_.name, queued);
+  if (Fanotify()) {
+    spdlog::warn(
+        "destination {}: fanotify events were dropped (more were unread than ferryd holds): "
+        "journaling a rescan of the whole tree",
+        options_.name);
+  } else {
+    spdlog::warn(
+        "destination {}: inotify queue overflowed (fs.inotify.max_queued_events is {}): "
+        "journaling a rescan of the whole tree and rebuilding the watches",
+        options_.name, ReadProcNumber("/proc/sys/fs/inotify/max_queued_events"));
+  }
   pending_.clear();  // their pairs may be lost; the rescan covers them
   // With the journal failing, the reconcile that follows its recovery
   // journals what the lost records said, and rebuilds the watches.
   if (journal_failed_) return Status::Ok();
-  SetState(DestinationState::kRescanning, "rescanning after an inotify queue overflow");
+  SetState(DestinationState::kRescanning,
+           "rescanning after a " + std::string(WatcherBackendName(options_.backend)) +
+               " queue overflow");
   AppendBatch batch;
   AddEvent(&batch, EventKind::kRescan, "", true);
   FERRY_RETURN_IF_ERROR(Commit(&batch));

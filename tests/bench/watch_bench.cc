@@ -29,7 +29,7 @@
 #include <thread>
 
 #include "watch/file_stat.h"
-#include "watch/inotify_reader.h"
+#include "watch/kernel_reader.h"
 #include "watch/watch_table.h"
 #include "watch/watcher.h"
 #include "journal/journal.h"

@@ -29,6 +29,9 @@
 #       FS=/var/tmp/x tests/bench/writer_bench.sh writer
 #   FERRYDS="old=/tmp/ferryd.old new=build/daemon/ferryd" ... runs each build in
 #   every round (writer: plain, old, new; ingest: old, new), in turn.
+#   A build's path may end in @inotify or @fanotify, its destination's
+#   `watcher` (default auto), to compare the backends:
+#   FERRYDS="inotify=build/daemon/ferryd@inotify fanotify=build/daemon/ferryd@fanotify"
 # MKLOOP unmounts what it mounted at exit. Only the ferryd this script starts
 # is ever signalled (by its PID).
 set -eu
@@ -53,9 +56,13 @@ done
 PYTHON=${PYTHON:-$(command -v python3)}
 FERRYCTL=$(realpath "$FERRYCTL")
 # FERRYDS="a=/path/ferryd b=/other/ferryd" compares builds within each round.
-declare -A BINS=() cpu=()
+declare -A BINS=() WATCHERS=() cpu=()
 if [ -n "${FERRYDS:-}" ]; then
-  for kv in $FERRYDS; do BINS[${kv%%=*}]=$(realpath "${kv#*=}"); done
+  for kv in $FERRYDS; do
+    name=${kv%%=*} path=${kv#*=} watcher=auto
+    case $path in *@*) watcher=${path##*@} path=${path%@*} ;; esac
+    BINS[$name]=$(realpath "$path") WATCHERS[$name]=$watcher
+  done
 else
   BINS[ferryd]=$(realpath "$FERRYD")
 fi
@@ -123,6 +130,7 @@ socket = $1/ferryd.sock
 listen = ${5:+127.0.0.1:$5}
 [destination.d]
 source = $3
+watcher = ${WATCHER:-auto}
 [target.t]
 destination = d
 url = $4
@@ -150,7 +158,7 @@ if [ "$MODE" = writer ]; then
         took[plain]=$(secs "$t0" "$t1")
         continue
       fi
-      FERRYD=${BINS[$what]}
+      FERRYD=${BINS[$what]} WATCHER=${WATCHERS[$what]:-auto}
       mkdir -p "$work/$what/src" "$dst/$what"
       write_conf "$work/$what" "$work/$what/journal" "$work/$what/src" "$dst/$what"
       start_ferryd "$work/$what/ferry.conf" "$work/$what/ferryd.log"
@@ -187,7 +195,7 @@ declare -A rows=()
 for run in $(seq "$RUNS"); do
  order="${!BINS[*]}"; ((run % 2)) || order=$(printf '%s\n' $order | tac | tr '\n' ' ')
  for b in $order; do
-  FERRYD=${BINS[$b]}
+  FERRYD=${BINS[$b]} WATCHER=${WATCHERS[$b]:-auto}
   work=$(mktemp -d "$FS/ingest.XXXXXX")
   jdir=$work/journal
   [ "$JOURNAL_FS" = same ] || jdir=$(mktemp -d "$JOURNAL_FS/ingest-journal.XXXXXX")

@@ -29,7 +29,10 @@ using testing::Scale;
 // is fed; every fifth comes after the remote target's start delay, while its
 // transfers run. The first sync is done before the kills start, so the
 // restarts replay the journal from the targets' cursors.
-TEST_F(FaultTest, SigkillAtTwentyRandomMomentsLosesNothing) {
+class FaultScenarioTest : public testing::PerBackend<FaultTest> {};
+INSTANTIATE_BACKENDS(FaultScenarioTest);
+
+TEST_P(FaultScenarioTest, SigkillAtTwentyRandomMomentsLosesNothing) {
   WriteConfig();
   ASSERT_NO_FATAL_FAILURE(StartFerryd());
   ASSERT_TRUE(Converged());
@@ -44,7 +47,7 @@ TEST_F(FaultTest, SigkillAtTwentyRandomMomentsLosesNothing) {
     ASSERT_NO_FATAL_FAILURE(StartFerryd()) << "restart " << kill;
   }
   StopWorkload();
-  ExpectConvergedAndReport("SIGKILL x" + std::to_string(20 * Scale()));
+  ExpectConvergedAndReport("SIGKILL x" + std::to_string(20 * Scale()) + " (" + WatcherName() + ")");
 }
 
 // The rsync daemon stopped for the middle of the workload: the backup

@@ -187,6 +187,7 @@ class LimitsTest : public FaultTest {
   // watches too): what ferryd left unwatched stays so until a retry.
   void StartAtWatchLimit() {
     for (int i = 0; i < 40; ++i) Write("d" + std::to_string(i) + "/f", "x");
+    destination_config_ += "watcher = inotify\n";  // the limit is inotify's
     WriteConfig();
     ASSERT_NO_FATAL_FAILURE(RunAsNobody());
     ScopedSysctl watches(kMaxUserWatches);
@@ -231,6 +232,7 @@ class LimitsTest : public FaultTest {
 // rebuilds its watches, says so, and loses nothing.
 TEST_F(LimitsTest, InotifyQueueOverflowIsRescannedAndConverges) {
   if (geteuid() != 0) GTEST_SKIP() << "lowering fs.inotify.max_queued_events needs root";
+  destination_config_ += "watcher = inotify\n";  // fanotify's queue is unlimited
   WriteConfig();
   ScopedSysctl queued(kMaxQueuedEvents);
   ASSERT_TRUE(queued.Set(16)) << kMaxQueuedEvents << " is not writable";

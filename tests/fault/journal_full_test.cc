@@ -267,7 +267,10 @@ class JournalFullTest : public FerrydTest {
   bool mounted_ = false;
 };
 
-TEST_F(JournalFullTest, KeepsRunningSaysSoAndLosesNothing) {
+class JournalFullScenarioTest : public testing::PerBackend<JournalFullTest> {};
+INSTANTIATE_BACKENDS(JournalFullScenarioTest);
+
+TEST_P(JournalFullScenarioTest, KeepsRunningSaysSoAndLosesNothing) {
   MixedWorkload w(src(), /*seed=*/7);
   int changes = 0;
   ASSERT_NO_FATAL_FAILURE(StartConvergedAndFill(w, 200, &changes));

@@ -3,11 +3,13 @@
 // FAN_MARK_FILESYSTEM mark on a fresh tmpfs. Each entry is named by its
 // parent directory's handle, the same handle name_to_handle_at(2) gives,
 // and a rename carries both ends in one FAN_RENAME. DirectoryPaths turns
-// those handles back into paths below the source.
+// those handles back into paths below the source, and FanotifyChanges the
+// events into the Watcher's records.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -25,26 +27,18 @@
 
 #include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
+#include "watch/fanotify_changes.h"
 #include "watch/fanotify_parse.h"
 #include "watch/fanotify_paths.h"
 #include "watch/fanotify_probe.h"
+#include "watch/inotify_parse.h"
+#include "journal/filter.h"
 
 namespace ferry {
 namespace {
 
 // The parser's key for directory `path`: fsid, then struct file_handle.
-std::string DirKey(const std::string& path) {
-  struct statfs fs;
-  if (statfs(path.c_str(), &fs) != 0) return "statfs failed";
-  std::vector<char> storage(sizeof(file_handle) + MAX_HANDLE_SZ);
-  auto* fh = reinterpret_cast<file_handle*>(storage.data());
-  fh->handle_bytes = MAX_HANDLE_SZ;
-  int mount_id = 0;
-  if (name_to_handle_at(AT_FDCWD, path.c_str(), fh, &mount_id, 0) != 0) return "no handle";
-  std::string key(reinterpret_cast<const char*>(&fs.f_fsid), sizeof fs.f_fsid);
-  key.append(storage.data(), sizeof(file_handle) + fh->handle_bytes);
-  return key;
-}
+std::string DirKey(const std::string& path) { return DirectoryKey(path).value_or("no handle"); }
 
 class FanotifyTest : public ::testing::Test {
  protected:
@@ -83,7 +77,9 @@ class FanotifyTest : public ::testing::Test {
                 {reinterpret_cast<const uint8_t*>(storage.data()), static_cast<size_t>(n)}, &out);
             EXPECT_TRUE(parsed) << parsed.error().ToString();
           }
-          return out.size() >= want && out.back().mask == (FAN_DELETE | FAN_ONDIR);
+          // A directory made and removed at once may come as one event.
+          constexpr uint64_t kDirDeleted = FAN_DELETE | FAN_ONDIR;
+          return out.size() >= want && (out.back().mask & kDirDeleted) == kDirDeleted;
         },
         std::chrono::seconds(10), std::chrono::milliseconds(5));
     return out;
@@ -200,6 +196,107 @@ TEST_F(FanotifyTest, TheCacheHoldsAtMostItsCapacity) {
   EXPECT_EQ(paths->misses(), 4u);
 }
 
+std::string Describe(const std::vector<ChangeRecord>& changes) {
+  std::string out;
+  for (const ChangeRecord& c : changes) {
+    out += InotifyMaskName(c.mask) + " " + c.path + " #" + std::to_string(c.cookie) + "\n";
+  }
+  return out;
+}
+
+// Ends a scenario: ReadEvents() reads up to a directory's delete.
+void EndScenario(const std::string& root) {
+  ASSERT_EQ(mkdir((root + "/end").c_str(), 0755), 0);
+  ASSERT_EQ(rmdir((root + "/end").c_str()), 0);
+}
+
+bool Has(const std::vector<ChangeRecord>& changes, uint32_t mask, const std::string& path) {
+  for (const ChangeRecord& c : changes) {
+    if (c.mask == mask && c.path == path) return true;
+  }
+  return false;
+}
+
+TEST_F(FanotifyTest, ChangesElsewhereOnTheFilesystemAreDroppedWithoutAKernelCallEach) {
+  const std::string src = root_ + "/src";
+  MakeDirs(root_, {"src", "busy/1", "busy/2"});
+  auto changes = FanotifyChanges::Open(src, nullptr);
+  ASSERT_TRUE(changes) << changes.error().ToString();
+  for (int i = 0; i < 300; ++i) std::ofstream(root_ + "/busy/" + std::to_string(i % 2 + 1) + "/f" + std::to_string(i)) << "x";
+  std::ofstream(src + "/mine") << "x";
+  EndScenario(root_);
+  std::vector<ChangeRecord> out;
+  changes->Translate(ReadEvents(300), &out);
+  ASSERT_EQ(out.size(), 2u) << Describe(out);
+  EXPECT_EQ(out[0], (ChangeRecord{.mask = IN_CREATE, .path = "mine"}));
+  EXPECT_EQ(out[1], (ChangeRecord{.mask = IN_CLOSE_WRITE, .path = "mine"}));
+  EXPECT_GE(changes->dropped(), 300u);
+  // The filesystem's root, busy, busy/1, busy/2 and src: one kernel call
+  // each, however many events they had.
+  EXPECT_LE(changes->paths().misses(), 5u);
+}
+
+TEST_F(FanotifyTest, RenamesComeOutAsPairsAndMovesInAndOutAsCreatesAndDeletes) {
+  const std::string src = root_ + "/src";
+  MakeDirs(root_, {"src/a/deep", "outside/in/sub"});
+  auto changes = FanotifyChanges::Open(src, nullptr);
+  ASSERT_TRUE(changes) << changes.error().ToString();
+  std::vector<ChangeRecord> out;
+  // The directory is resolved (cached) before it is renamed.
+  std::ofstream(src + "/a/deep/x") << "x";
+  EndScenario(root_);
+  changes->Translate(ReadEvents(2), &out);
+  ASSERT_TRUE(Has(out, IN_CLOSE_WRITE, "a/deep/x")) << Describe(out);
+  out.clear();
+  ASSERT_EQ(rename((src + "/a").c_str(), (src + "/b").c_str()), 0);
+  std::ofstream(src + "/b/deep/y") << "y";
+  ASSERT_EQ(rename((root_ + "/outside/in").c_str(), (src + "/in").c_str()), 0);
+  std::ofstream(src + "/in/sub/z") << "z";
+  ASSERT_EQ(rename((src + "/b").c_str(), (root_ + "/outside/b").c_str()), 0);
+  EndScenario(root_);
+  changes->Translate(ReadEvents(6), &out);
+  ASSERT_GE(out.size(), 2u) << Describe(out);
+  EXPECT_EQ(out[0].mask, IN_MOVED_FROM | IN_ISDIR) << Describe(out);
+  EXPECT_EQ(out[0].path, "a");
+  EXPECT_EQ(out[1].mask, IN_MOVED_TO | IN_ISDIR);
+  EXPECT_EQ(out[1].path, "b");
+  EXPECT_EQ(out[0].cookie, out[1].cookie);
+  EXPECT_NE(out[0].cookie, 0u);
+  // The cache followed the rename: never the old path.
+  EXPECT_TRUE(Has(out, IN_CLOSE_WRITE, "b/deep/y")) << Describe(out);
+  for (const ChangeRecord& c : out) EXPECT_NE(c.path.rfind("a/", 0), 0u) << Describe(out);
+  // Moved in: an unpaired MOVED_TO, and what it holds is ours from then on.
+  EXPECT_TRUE(Has(out, IN_MOVED_TO | IN_ISDIR, "in")) << Describe(out);
+  EXPECT_TRUE(Has(out, IN_CLOSE_WRITE, "in/sub/z")) << Describe(out);
+  // Moved out: gone.
+  EXPECT_TRUE(Has(out, IN_DELETE | IN_ISDIR, "b")) << Describe(out);
+}
+
+TEST_F(FanotifyTest, ExcludedDirectoriesAndTheSourcesRemovalAreSeenAsInotifySeesThem) {
+  const std::string src = root_ + "/src";
+  MakeDirs(root_, {"src/cache/sub", "src/kept"});
+  auto filter = Filter::Create({.exclude = {"/cache/"}});
+  ASSERT_TRUE(filter) << filter.error().ToString();
+  auto changes = FanotifyChanges::Open(src, *filter);
+  ASSERT_TRUE(changes) << changes.error().ToString();
+  std::ofstream(src + "/cache/sub/page") << "x";
+  ASSERT_EQ(chmod(src.c_str(), 0700), 0);  // the source's own attrib: not journaled
+  ASSERT_EQ(chmod((src + "/kept").c_str(), 0700), 0);
+  EndScenario(root_);
+  std::vector<ChangeRecord> out;
+  changes->Translate(ReadEvents(4), &out);
+  for (const ChangeRecord& c : out) {
+    EXPECT_EQ(c.path.find("cache/sub"), std::string::npos) << Describe(out);
+  }
+  EXPECT_TRUE(Has(out, IN_ATTRIB | IN_ISDIR, "kept")) << Describe(out);
+  EXPECT_FALSE(Has(out, IN_ATTRIB | IN_ISDIR, "")) << Describe(out);
+  out.clear();
+  std::filesystem::remove_all(src);
+  EndScenario(root_);
+  changes->Translate(ReadEvents(5), &out);
+  EXPECT_TRUE(Has(out, IN_DELETE_SELF, "")) << Describe(out);
+}
+
 TEST_F(FanotifyTest, TheProbeSaysWhetherASourceCanBeWatchedAndWhyNot) {
   EXPECT_TRUE(FanotifyUsable(root_).ok()) << FanotifyUsable(root_).ToString();
   // procfs gives no file handles.
@@ -208,6 +305,14 @@ TEST_F(FanotifyTest, TheProbeSaysWhetherASourceCanBeWatchedAndWhyNot) {
   EXPECT_NE(proc.message().find("/proc/self"), std::string::npos) << proc.ToString();
   const Status missing = FanotifyUsable(root_ + "/missing");
   EXPECT_TRUE(missing.IsNotFound()) << missing.ToString();
+  // A filesystem mounted below the source is not seen by the mark.
+  MakeDirs(root_, {"src/mnt"});
+  ASSERT_EQ(mount("none", (root_ + "/src/mnt").c_str(), "tmpfs", 0, "size=1m"), 0);
+  const Status below = FanotifyUsable(root_ + "/src");
+  umount2((root_ + "/src/mnt").c_str(), MNT_DETACH);
+  EXPECT_FALSE(below.ok());
+  EXPECT_NE(below.message().find("watcher = inotify"), std::string::npos) << below.ToString();
+  EXPECT_NE(below.message().find("/src/mnt"), std::string::npos) << below.ToString();
 }
 
 }  // namespace

@@ -174,12 +174,19 @@ TEST_F(FerrydTest, CtlStatusJsonAndTableAfterConvergence) {
   EXPECT_EQ(s["journal"]["newest_seq"], s["head"]);
   ASSERT_EQ(s["destinations"].size(), 1u) << s.dump(2);
   const json& d = s["destinations"][0];
-  for (const char* k : {"name", "source", "watches", "state"}) {
+  for (const char* k : {"name", "source", "watches", "watcher", "watcher_reason", "state"}) {
     EXPECT_TRUE(d.contains(k)) << k << " in " << d.dump();
   }
   EXPECT_EQ(d["name"], "www");
   EXPECT_EQ(d["source"], src());
-  EXPECT_GE(d["watches"].get<int>(), 2) << "the root and dir/";
+  if (d["watcher"] == "inotify") {
+    EXPECT_GE(d["watches"].get<int>(), 2) << "the root and dir/";
+  } else {
+    EXPECT_EQ(d["watcher"], "fanotify") << d.dump();
+    EXPECT_EQ(d["watches"], 0) << "one filesystem mark, no watches";
+  }
+  EXPECT_NE(d["watcher_reason"].get<std::string>().find("watcher = auto"), std::string::npos)
+      << d.dump();
   ASSERT_EQ(s["targets"].size(), 2u) << s.dump(2);
   for (const json& t : s["targets"]) {
     for (const char* k : {"name", "destination", "url", "state", "cursor", "lag_events",

@@ -115,7 +115,7 @@ const Case kCases[] = {
     // Lines and keys.
     {"UnknownKey", "@BASE@\ncolour = red\n",
      ":7: [destination.www] colour: unknown key; allowed here: events, exclude, exclude_regex, "
-     "full_sync_every, ignore_temp_files, rsync_args, source"},
+     "full_sync_every, ignore_temp_files, rsync_args, source, watcher"},
     {"UnknownJournalKey", "[journal]\ndir = @TMP@/journal\npath = /x\n",
      ":3: [journal] path: unknown key; allowed here: dir, max_size, retention, sync"},
     {"KeyOutsideAnySection", "dir = @TMP@/journal\n@BASE@\n",

@@ -70,16 +70,22 @@ TEST_F(FerrydFailureTest, HealthyDestinationShowsNoFailure) {
             std::string::npos);
 }
 
-// The inotify reader's read(2) fails once, on the first change: the records
+class ReaderFailureTest : public testing::PerBackend<FerrydFailureTest> {
+ protected:
+  std::string Failpoint(int hits) const { return WatcherName() + "-read=" + std::to_string(hits); }
+};
+INSTANTIATE_BACKENDS(ReaderFailureTest);
+
+// The kernel reader's read(2) fails once, on the first change: the records
 // it would have read are lost with its inotify instance. The rescan finds
 // that change, and a new reader sees the next.
-TEST_F(FerrydFailureTest, ReaderErrorIsShownRebuiltAndRescanned) {
+TEST_P(ReaderFailureTest, ReaderErrorIsShownRebuiltAndRescanned) {
   Write("before", "b");
-  ASSERT_NO_FATAL_FAILURE(StartFailing("inotify-read=1"));
+  ASSERT_NO_FATAL_FAILURE(StartFailing(Failpoint(1)));
   ASSERT_TRUE(Converged());
   Write("during", "lost by the reader, found by the rescan");
-  ASSERT_NO_FATAL_FAILURE(ExpectOneFailureRecovered("the inotify reader stopped: "));
-  EXPECT_NE(Log().find("read inotify fd"), std::string::npos) << Log();
+  ASSERT_NO_FATAL_FAILURE(ExpectOneFailureRecovered("the " + WatcherName() + " reader stopped: "));
+  EXPECT_NE(Log().find("read " + WatcherName() + " fd"), std::string::npos) << Log();
   ASSERT_TRUE(Converged());
   Write("after", "seen by the new reader");
   Write("sub/deep", "in a directory made after the rebuild");
@@ -101,8 +107,8 @@ TEST_F(FerrydFailureTest, WatchLoopExceptionIsShownAndTheDestinationWatchesAgain
 // A reader that keeps failing is rebuilt each time, each counted; failing
 // again soon after a rebuild waits, doubling, before the next one, and says
 // so. ferryd stops cleanly in the middle of it.
-TEST_F(FerrydFailureTest, RepeatedFailuresAreEachCountedAndStopIsClean) {
-  ASSERT_NO_FATAL_FAILURE(StartFailing("inotify-read=3"));
+TEST_P(ReaderFailureTest, RepeatedFailuresAreEachCountedAndStopIsClean) {
+  ASSERT_NO_FATAL_FAILURE(StartFailing(Failpoint(3)));
   for (int i = 0; i < 3; ++i) {
     // Each failure needs a read by a live reader: write only once the
     // previous rebuild is done and the destination watches again.

@@ -148,7 +148,7 @@ TEST(WatcherSettleTest, ARewriteWithinTheTickThatIsNotProcessedYetKeepsTheRowRac
   WatchHarness h;
   if (std::string why = h.MountSource("ramfs"); !why.empty()) GTEST_SKIP() << why;
   // Its stat is as cataloged, but the record of the second write is queued.
-  const CrashOutcome out = SettleThenCrash(h, [&] { return h.reader().CaughtUp(); });
+  const CrashOutcome out = SettleThenCrash(h, [&] { return h.feed().CaughtUp(); });
   EXPECT_FALSE(out.settled) << "settled with a record unread";
   EXPECT_TRUE(out.modify_at_next_start);
 }

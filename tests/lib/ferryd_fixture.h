@@ -17,6 +17,9 @@
 #include <vector>
 
 #include "journal/journal.h"
+#include "settings/watcher_backend.h"
+#include "tests/lib/backends.h"
+#include "watch/fanotify_probe.h"
 #include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
 #include "tests/lib/test_servers.h"
@@ -152,6 +155,24 @@ class FerrydTest : public ::testing::Test {
   std::string journal_config_;       // more [journal] keys ("max_size = 1M\n")
   std::string destination_config_;   // more [destination.www] keys ("exclude = *.log\n")
   std::vector<std::string> run_as_;  // prefixed to ferryd's argv (setpriv ...)
+};
+
+// A ferryd fixture run once per watcher backend (INSTANTIATE_BACKENDS):
+// `watcher = inotify` or `watcher = fanotify` in the destination; the
+// fanotify instance skips, saying why, where ferryd could not use it.
+template <typename Base>
+class PerBackend : public Base, public ::testing::WithParamInterface<WatcherBackend> {
+ protected:
+  void SetUp() override {
+    Base::SetUp();
+    if (this->IsSkipped()) return;
+    if (GetParam() == WatcherBackend::kFanotify) {
+      std::filesystem::create_directories(this->src());
+      if (Status s = FanotifyUsable(this->src()); !s.ok()) GTEST_SKIP() << s.message();
+    }
+    this->destination_config_ += "watcher = " + std::string(WatcherBackendName(GetParam())) + "\n";
+  }
+  std::string WatcherName() const { return std::string(WatcherBackendName(GetParam())); }
 };
 
 }  // namespace ferry::testing

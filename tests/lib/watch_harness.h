@@ -1,7 +1,12 @@
 // WatchHarness: a real Watcher on a temp source tree with a real journal,
-// driven the way ferryd drives it (an InotifyReader thread, Process + Tick on
-// the test's thread). Tests change the tree with plain syscalls, then pump
-// until the journal shows what they expect, with a deadline, never a sleep.
+// driven the way ferryd drives it (the ChangeFeed of its backend, inotify or
+// fanotify, with its reader thread; Process + Tick on the test's thread).
+// Tests change the tree with plain syscalls, then pump until the journal
+// shows what they expect, with a deadline, never a sleep.
+//
+// BackendTest is the fixture of tests that run once per backend
+// (INSTANTIATE_BACKENDS); fanotify's instance skips, saying why, where
+// ferryd could not use it (FanotifyUsable).
 #pragma once
 
 #include <fcntl.h>
@@ -15,11 +20,15 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "watch/inotify_reader.h"
+#include "watch/change_feed.h"
+#include "watch/fanotify_probe.h"
+#include "watch/kernel_reader.h"
 #include "watch/watcher.h"
+#include "tests/lib/backends.h"
 #include "tests/lib/journal_fixture.h"
 #include "tests/lib/poll.h"
 #include "tests/lib/temp_dir.h"
@@ -29,7 +38,10 @@ namespace ferry::testing {
 class WatchHarness {
  public:
   explicit WatchHarness(uint32_t events = kDefaultEvents, FilterSpec filter = {})
-      : src_(tmp_.Sub("src")), events_(events), filter_spec_(std::move(filter)) {
+      : WatchHarness(WatcherBackend::kInotify, events, std::move(filter)) {}
+  explicit WatchHarness(WatcherBackend backend, uint32_t events = kDefaultEvents,
+                        FilterSpec filter = {})
+      : src_(tmp_.Sub("src")), backend_(backend), events_(events), filter_spec_(std::move(filter)) {
     mkdir(src_.c_str(), 0755);
     journal_ = OpenJournalOrDie(tmp_.Sub("journal"));
     dest_ = *journal_->DestinationId("d");
@@ -54,47 +66,59 @@ class WatchHarness {
   std::string Outside(const std::string& name) const { return tmp_.Sub(name); }
   Journal& journal() { return *journal_; }
   Watcher& watcher() { return *watcher_; }
-  InotifyReader& reader() { return *reader_; }
+  ChangeFeed& feed() { return *feed_; }
+  WatcherBackend backend() const { return backend_; }
   uint32_t dest() const { return dest_; }
   // The clock the watcher gets at Start() (the system clock by default).
   void UseClock(Clock* clock) { clock_ = clock; }
   // For the next StartReader(): e.g. no lingering, for a test that must
   // catalog a write within its timestamp tick.
-  void UseReaderOptions(InotifyReader::Options options) { reader_options_ = options; }
+  void UseReaderOptions(KernelReaderOptions options) { reader_options_ = options; }
 
-  // Creates the watcher and reconciles; with `start_reader` false the inotify
-  // queue fills up unread until StartReader() (to force an overflow).
+  // Creates the watcher and its feed and reconciles; with `start_reader`
+  // false the kernel queue fills up unread until StartReader() (to force an
+  // overflow: inotify's kernel queue, or fanotify's reader bound).
   ReconcileStats Start(bool start_reader = true) {
     auto filter = Filter::Create(filter_spec_);
     EXPECT_TRUE(filter) << filter.error().ToString();
-    auto w = Watcher::Create(
-        {.name = "d", .destination = dest_, .root = src_, .filter = *filter, .events = events_},
-        journal_.get(), clock_);
+    const WatcherOptions options = {.name = "d",
+                                    .destination = dest_,
+                                    .root = src_,
+                                    .filter = *filter,
+                                    .events = events_,
+                                    .backend = backend_};
+    auto w = Watcher::Create(options, journal_.get(), clock_);
     EXPECT_TRUE(w) << w.error().ToString();
     watcher_ = std::move(*w);
+    auto feed = MakeChangeFeed(watcher_.get(), options,
+                               reader_options_ ? &*reader_options_ : nullptr);
+    EXPECT_TRUE(feed) << feed.error().ToString();
+    feed_ = std::move(*feed);
+    Status opened = feed_->Open();
+    EXPECT_TRUE(opened.ok()) << opened.ToString();
+    const bool first = start_reader && feed_->ReadsDuringStart();
+    if (first) StartReader();
     auto stats = watcher_->Start();
     EXPECT_TRUE(stats) << stats.error().ToString();
-    if (start_reader) StartReader();
+    if (start_reader && !first) StartReader();
     return stats ? *stats : ReconcileStats{};
   }
   void StartReader() {
-    reader_ = std::make_unique<InotifyReader>(watcher_->fd(), reader_options_);
-    ASSERT_TRUE(reader_->Start().ok());
+    ASSERT_TRUE(feed_->StartReader().ok());
   }
   // ferryd stopped: nothing watches the tree any more.
   void Stop() {
-    reader_.reset();
+    feed_.reset();
     watcher_.reset();
   }
 
   // One turn of ferryd's watch loop.
   void Step() {
-    auto records = reader_->Take(20);
-    Status s = watcher_->Process(records);
+    auto taken = feed_->Feed(20);
+    EXPECT_TRUE(taken) << taken.error().ToString();
+    Status s = watcher_->Tick();
     EXPECT_TRUE(s.ok()) << s.ToString();
-    s = watcher_->Tick();
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    s = watcher_->Settle([this] { return reader_->CaughtUp(); });
+    s = watcher_->Settle([this] { return feed_->CaughtUp(); });
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
 
@@ -137,15 +161,27 @@ class WatchHarness {
  private:
   TempDir tmp_;
   std::string src_;
+  WatcherBackend backend_;
   uint32_t events_;
   FilterSpec filter_spec_;
   std::unique_ptr<Journal> journal_;
   uint32_t dest_ = 0;
   Clock* clock_ = SystemClock::Default();
   std::unique_ptr<Watcher> watcher_;
-  std::unique_ptr<InotifyReader> reader_;
-  InotifyReader::Options reader_options_;
+  std::unique_ptr<ChangeFeed> feed_;
+  std::optional<KernelReaderOptions> reader_options_;
   bool mounted_ = false;
+};
+
+class BackendTest : public ::testing::TestWithParam<WatcherBackend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() != WatcherBackend::kFanotify) return;
+    // Under the temp directory, where the harness's source goes.
+    TempDir probe;
+    if (Status s = FanotifyUsable(probe.path()); !s.ok()) GTEST_SKIP() << s.message();
+  }
+  WatcherBackend Backend() const { return GetParam(); }
 };
 
 // Whether `events` holds an event of `kind` for `path`.

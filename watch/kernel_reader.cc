@@ -1,4 +1,4 @@
-#include "watch/inotify_reader.h"
+#include "watch/kernel_reader.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -7,23 +7,31 @@
 
 #include <cerrno>
 #include <chrono>
+#include <string>
+#include <utility>
 
 #include "base/failpoint.h"
 
 namespace ferry {
 
-InotifyReader::InotifyReader(int fd, Options options) : fd_(fd), options_(options) {}
+template <typename Feed>
+KernelReader<Feed>::KernelReader(int fd, Options options) : fd_(fd), options_(options) {}
 
-InotifyReader::~InotifyReader() { Stop(); }
+template <typename Feed>
+KernelReader<Feed>::~KernelReader() {
+  Stop();
+}
 
-Status InotifyReader::Start() {
+template <typename Feed>
+Status KernelReader<Feed>::Start() {
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd_ < 0) return ErrnoStatus(errno, "eventfd");
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
 
-void InotifyReader::Stop() {
+template <typename Feed>
+void KernelReader<Feed>::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -38,12 +46,14 @@ void InotifyReader::Stop() {
   stop_fd_ = -1;
 }
 
-Status InotifyReader::error() const {
+template <typename Feed>
+Status KernelReader<Feed>::error() const {
   std::lock_guard lock(mu_);
   return error_;
 }
 
-bool InotifyReader::CaughtUp() const {
+template <typename Feed>
+bool KernelReader<Feed>::CaughtUp() const {
   // The fd first: a record read before this check was read while idle_ was
   // false, and is queued before idle_ is set again.
   int unread = 0;
@@ -52,7 +62,8 @@ bool InotifyReader::CaughtUp() const {
   return idle_ && queue_.empty();
 }
 
-std::vector<InotifyRecord> InotifyReader::Take(int timeout_ms) {
+template <typename Feed>
+std::vector<typename Feed::Record> KernelReader<Feed>::Take(int timeout_ms) {
   std::unique_lock lock(mu_);
   ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                   [&] { return !queue_.empty() || stopping_; });
@@ -63,14 +74,16 @@ std::vector<InotifyRecord> InotifyReader::Take(int timeout_ms) {
                       [&] { return queue_.size() >= options_.max_batch || stopping_; });
   }
   last_take_ = std::chrono::steady_clock::now();
-  std::vector<InotifyRecord> out;
+  std::vector<Record> out;
   out.swap(queue_);
+  dropping_ = false;
   lock.unlock();
   drained_.notify_all();
   return out;
 }
 
-void InotifyReader::Run() {
+template <typename Feed>
+void KernelReader<Feed>::Run() {
   // Big enough for thousands of records per read(2); 8-byte aligned as the
   // kernel wants. On the heap: a thread_local array would be static TLS,
   // reserved in every thread of the process (and it made civetweb's
@@ -78,12 +91,15 @@ void InotifyReader::Run() {
   std::vector<uint64_t> storage(256 * 1024 / sizeof(uint64_t));
   uint8_t* const buffer = reinterpret_cast<uint8_t*>(storage.data());
   const size_t buffer_size = storage.size() * sizeof(uint64_t);
-  std::vector<InotifyRecord> batch;
+  std::vector<Record> batch;
   pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   while (true) {
     {
       std::unique_lock lock(mu_);
-      drained_.wait(lock, [&] { return stopping_ || queue_.size() < options_.max_queued; });
+      // inotify: the kernel queue overflows meanwhile (FanotifyFeed drops).
+      if constexpr (!Feed::kDropsPastBound) {
+        drained_.wait(lock, [&] { return stopping_ || queue_.size() < options_.max_queued; });
+      }
       if (stopping_) return;
       idle_ = true;
     }
@@ -95,25 +111,34 @@ void InotifyReader::Run() {
     if (polled < 0) {
       if (errno == EINTR) continue;
       std::lock_guard lock(mu_);
-      error_ = ErrnoStatus(errno, "poll inotify fd");
+      error_ = ErrnoStatus(errno, std::string("poll ") + Feed::kName + " fd");
       return;
     }
     if (fds[1].revents != 0) return;
-    ssize_t n = FailpointHit("inotify-read") ? (errno = EIO, -1) : read(fd_, buffer, buffer_size);
+    ssize_t n = FailpointHit(Feed::kDropsPastBound ? "fanotify-read" : "inotify-read")
+                    ? (errno = EIO, -1)
+                    : read(fd_, buffer, buffer_size);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
       std::lock_guard lock(mu_);
-      error_ = ErrnoStatus(errno, "read inotify fd");
+      error_ = ErrnoStatus(errno, std::string("read ") + Feed::kName + " fd");
       return;
     }
     batch.clear();
-    auto parsed = ParseInotifyBuffer({buffer, static_cast<size_t>(n)}, &batch);
+    auto parsed = Feed::Parse({buffer, static_cast<size_t>(n)}, &batch);
     records_read_.fetch_add(batch.size());
     bool pause = false;
     {
       std::lock_guard lock(mu_);
       if (!parsed) error_ = parsed.error();
       const size_t before = queue_.size();
+      if (Feed::kDropsPastBound && (dropping_ || before + batch.size() > options_.max_queued)) {
+        // Dropped whole: one overflow stands for them, and the rescan it
+        // causes finds what they said. Queued until the next Take().
+        records_dropped_.fetch_add(batch.size());
+        if (!std::exchange(dropping_, true)) queue_.push_back(Feed::Overflow());
+        batch.clear();
+      }
       if (queue_.empty()) {
         queue_.swap(batch);
       } else {
@@ -136,5 +161,8 @@ void InotifyReader::Run() {
     }
   }
 }
+
+template class KernelReader<InotifyFeed>;
+template class KernelReader<FanotifyFeed>;
 
 }  // namespace ferry

@@ -1,0 +1,147 @@
+#include "watch/fanotify_changes.h"
+
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <filesystem>
+#include <utility>
+
+namespace ferry {
+namespace {
+
+std::string Join(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+}  // namespace
+
+Result<FanotifyChanges> FanotifyChanges::Open(const std::string& root,
+                                              std::shared_ptr<const Filter> filter,
+                                              size_t capacity) {
+  auto paths = DirectoryPaths::Open(root, capacity);
+  if (!paths) return paths.error();
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::canonical(root, ec);
+  if (ec) return Status::NotFound("source " + root + ": " + ec.message());
+  // The source's own removal is an event in its parent, outside the source.
+  std::optional<std::string> parent_key;
+  std::string name = abs.filename().string();
+  if (abs.has_parent_path() && abs != abs.root_path()) {
+    parent_key = DirectoryKey(abs.parent_path().string());
+  }
+  return FanotifyChanges(std::move(*paths), abs.string(), std::move(filter),
+                         capacity == 0 ? 1 : capacity, std::move(parent_key), std::move(name));
+}
+
+void FanotifyChanges::Clear() {
+  paths_.Clear();
+  elsewhere_.clear();
+}
+
+bool FanotifyChanges::Excluded(const std::string& dir) const {
+  return filter_ && !dir.empty() && filter_->Explain(dir, /*is_dir=*/true).has_value();
+}
+
+std::optional<std::string> FanotifyChanges::DirPath(const std::string& key) {
+  if (auto cached = paths_.Lookup(key)) return cached;
+  if (elsewhere_.contains(key)) return std::nullopt;
+  std::optional<std::string> path = paths_.AskKernel(key);
+  if (path && !Excluded(*path)) {
+    paths_.Remember(key, *path);
+    return path;
+  }
+  if (elsewhere_.size() >= capacity_) elsewhere_.clear();  // bounded; refilled as met
+  elsewhere_.insert(key);
+  return std::nullopt;
+}
+
+std::optional<std::string> FanotifyChanges::EntryPath(const FanotifyEntry& entry, bool* self) {
+  std::optional<std::string> dir = DirPath(entry.dir);
+  if (!dir) return std::nullopt;
+  *self = entry.name == ".";
+  if (*self) return dir;
+  std::string path = Join(*dir, entry.name);
+  return path;
+}
+
+void FanotifyChanges::Translate(const std::vector<FanotifyRecord>& records,
+                                std::vector<ChangeRecord>* out) {
+  for (const FanotifyRecord& r : records) {
+    if ((r.mask & FAN_Q_OVERFLOW) != 0) {
+      out->push_back({.mask = IN_Q_OVERFLOW});
+      Clear();
+      continue;
+    }
+    const uint32_t dir_bit = (r.mask & FAN_ONDIR) != 0 ? IN_ISDIR : 0;
+    if ((r.mask & FAN_RENAME) != 0) Rename(r, dir_bit, out);
+    if ((r.mask & ~(FAN_RENAME | FAN_ONDIR)) != 0) Entry(r, dir_bit, out);
+  }
+}
+
+void FanotifyChanges::Rename(const FanotifyRecord& r, uint32_t dir_bit,
+                             std::vector<ChangeRecord>* out) {
+  if (IsSource(r.from)) {
+    out->push_back({.mask = IN_MOVE_SELF});
+    return;
+  }
+  bool self = false;
+  const std::optional<std::string> from = EntryPath(r.from, &self);
+  const std::optional<std::string> to = EntryPath(r.entry, &self);
+  const bool dir = dir_bit != 0;
+  // Moved to an excluded name: as far as the targets care, gone.
+  const bool to_excluded = to && dir && Excluded(*to);
+  if (from && to && !to_excluded) {
+    const uint32_t cookie = next_cookie_++;
+    out->push_back({.mask = IN_MOVED_FROM | dir_bit, .cookie = cookie, .path = *from});
+    out->push_back({.mask = IN_MOVED_TO | dir_bit, .cookie = cookie, .path = *to});
+    if (dir && Excluded(*from)) elsewhere_.clear();  // from an excluded name: moved in
+    if (dir) paths_.Renamed(*from, *to);
+  } else if (from) {
+    out->push_back({.mask = IN_DELETE | dir_bit, .path = *from});
+    if (dir) paths_.Removed(*from);
+  } else if (to && !to_excluded) {
+    // Moved in: what it holds was elsewhere until now.
+    out->push_back({.mask = IN_MOVED_TO | dir_bit, .cookie = next_cookie_++, .path = *to});
+    if (dir) elsewhere_.clear();
+  } else {
+    ++dropped_;
+  }
+}
+
+void FanotifyChanges::Entry(const FanotifyRecord& r, uint32_t dir_bit,
+                            std::vector<ChangeRecord>* out) {
+  bool self = false;
+  const std::optional<std::string> path = EntryPath(r.entry, &self);
+  if (!path) {
+    if ((r.mask & FAN_DELETE) != 0 && IsSource(r.entry)) out->push_back({.mask = IN_DELETE_SELF});
+    ++dropped_;
+    return;
+  }
+  // The source's own attrib: inotify's backend does not journal it either.
+  if (self && path->empty()) return;
+  const uint32_t is_dir = self ? IN_ISDIR : dir_bit;
+  const bool deleted = (r.mask & FAN_DELETE) != 0;
+  struct stat st;
+  const bool delete_first =
+      deleted && (r.mask & ~(FAN_DELETE | FAN_ONDIR)) != 0 &&
+      lstat((path->empty() ? root_ : root_ + "/" + *path).c_str(), &st) == 0;
+  auto gone = [&] {
+    out->push_back({.mask = IN_DELETE | is_dir, .path = *path});
+    if (is_dir != 0) paths_.Removed(*path);
+  };
+  if (delete_first) gone();
+  static constexpr std::array<std::pair<uint64_t, uint32_t>, 4> kInOrder{{
+      {FAN_CREATE, IN_CREATE},
+      {FAN_CLOSE_WRITE, IN_CLOSE_WRITE},
+      {FAN_MODIFY, IN_MODIFY},
+      {FAN_ATTRIB, IN_ATTRIB},
+  }};
+  for (const auto& [fan, in] : kInOrder) {
+    if ((r.mask & fan) != 0) out->push_back({.mask = in | is_dir, .path = *path});
+  }
+  if (deleted && !delete_first) gone();
+}
+
+}  // namespace ferry

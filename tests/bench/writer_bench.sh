@@ -32,6 +32,8 @@
 #   A build's path may end in @inotify or @fanotify, its destination's
 #   `watcher` (default auto), to compare the backends:
 #   FERRYDS="inotify=build/daemon/ferryd@inotify fanotify=build/daemon/ferryd@fanotify"
+#   OUTSIDE=1 with writer: the files go next to the (quiet) source, on its
+#   filesystem, not into it: what a busy filesystem around the source costs.
 # MKLOOP unmounts what it mounted at exit. Only the ferryd this script starts
 # is ever signalled (by its PID).
 set -eu
@@ -162,7 +164,8 @@ if [ "$MODE" = writer ]; then
       mkdir -p "$work/$what/src" "$dst/$what"
       write_conf "$work/$what" "$work/$what/journal" "$work/$what/src" "$dst/$what"
       start_ferryd "$work/$what/ferry.conf" "$work/$what/ferryd.log"
-      t0=$(now); make_tree "$work/$what/src/new" "$N"; t1=$(now)
+      into=$work/$what/src/new; [ -z "${OUTSIDE:-}" ] || into=$work/$what/beside/new
+      t0=$(now); make_tree "$into" "$N"; t1=$(now)
       took[$what]=$(secs "$t0" "$t1")
       cpu[$what]=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$pid/stat")
       stop_ferryd

@@ -1,4 +1,5 @@
-// A directory renamed while the watcher walks its parent (real inotify).
+// A directory renamed while the watcher walks its parent (real inotify, and
+// a real fanotify filesystem mark).
 //
 // The walk watches a directory, lists it, and only later comes to list each
 // subdirectory. One renamed in between is journaled, but not what it holds,
@@ -10,6 +11,9 @@
 // The rename is made at an exact point of the walk by the watcher's clock,
 // which the walk reads at known points; each case checks that the race was
 // really hit (the walk journaled the old name but not what is in it).
+// fanotify needs no watch, but a directory moved in is walked all the same
+// (what it holds was never reported), so the race is the same one; its
+// cases count the readings from the moment the directory is there.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -64,27 +68,40 @@ struct RaceCase {
   const char* from;
   const char* to;
   const char* file_after;  // where the file ends up
+  WatcherBackend backend = WatcherBackend::kInotify;
 };
 
 void PrintTo(const RaceCase& c, std::ostream* os) { *os << c.name; }
 
-class WatcherRaceTest : public ::testing::TestWithParam<RaceCase> {};
+class WatcherRaceTest : public ::testing::TestWithParam<RaceCase> {
+ protected:
+  void SetUp() override {
+    if (GetParam().backend != WatcherBackend::kFanotify) return;
+    testing::TempDir probe;
+    if (Status s = FanotifyUsable(probe.path()); !s.ok()) GTEST_SKIP() << s.message();
+  }
+};
 
 TEST_P(WatcherRaceTest, RenameDuringTheWalkLosesNothing) {
   const RaceCase& c = GetParam();
-  WatchHarness h;
+  WatchHarness h(c.backend);
   HookClock clock;
   h.UseClock(&clock);
-  h.Start();
-  const uint64_t base = h.journal().LastSeq();
-  // Made outside and moved in whole: the watcher walks it.
+  // Made outside and moved in whole: the watcher walks it. Made before the
+  // start, so that fanotify's queue holds no event of its making.
   const std::string outside = h.Outside("incoming");
   std::filesystem::create_directories(outside + "/sub/deep");
   std::ofstream(outside + "/sub/deep/file") << "data";
+  h.Start();
+  const uint64_t base = h.journal().LastSeq();
   int readings = 0;
   bool renamed = false;
   clock.set_hook([&] {
-    if (renamed || !Watched(h.watcher().fd(), h.Path(c.armed_by))) return;
+    if (renamed) return;
+    if (c.backend == WatcherBackend::kInotify ? !Watched(h.watcher().fd(), h.Path(c.armed_by))
+                                              : !std::filesystem::exists(h.Path(c.armed_by))) {
+      return;
+    }
     if (++readings < c.reading) return;
     ASSERT_EQ(rename(h.Path(c.from).c_str(), h.Path(c.to).c_str()), 0) << c.from;
     renamed = true;
@@ -121,7 +138,18 @@ INSTANTIATE_TEST_SUITE_P(Walk, WatcherRaceTest,
                              // sub is listed; its parent is renamed before deep is: the record
                              // is of a parent of what vanished.
                              RaceCase{"ParentRenamed", "incoming/sub", 2, "incoming", "renamed",
-                                      "renamed/sub/deep/file"}),
+                                      "renamed/sub/deep/file"},
+                             // fanotify: readings 1 and 2 stat and journal incoming/, 3 comes
+                             // as it is listed, 4 journals sub, which is renamed before it is
+                             // listed (at 5).
+                             RaceCase{"FanotifySubRenamed", "incoming", 4, "incoming/sub",
+                                      "incoming/moved", "incoming/moved/deep/file",
+                                      WatcherBackend::kFanotify},
+                             // fanotify: 5 lists sub, 6 journals deep; the parent is renamed
+                             // before deep is listed.
+                             RaceCase{"FanotifyParentRenamed", "incoming", 6, "incoming",
+                                      "renamed", "renamed/sub/deep/file",
+                                      WatcherBackend::kFanotify}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(TreeWalkerTest, ReportsADirectoryThatVanishedBeforeItWasListed) {

@@ -30,8 +30,10 @@ class ReaderFeed : public ChangeFeed {
 
  protected:
   explicit ReaderFeed(KernelReaderOptions options) : options_(options) {}
-  Status StartReaderOn(int fd) {
+  Status StartReaderOn(int fd,
+                      std::function<void(std::vector<Record>*)> prefilter = nullptr) {
     reader_ = std::make_unique<KernelReader<Kernel>>(fd, options_);
+    if (prefilter) reader_->SetPrefilter(std::move(prefilter));
     return reader_->Start();
   }
   virtual Result<size_t> Hand(const std::vector<Record>& records) = 0;
@@ -83,7 +85,12 @@ class FanotifyChangeFeed final : public ReaderFeed<FanotifyFeed> {
     return Status::Ok();
   }
   bool ReadsDuringStart() const override { return true; }
-  Status StartReader() override { return StartReaderOn(fd_); }
+  Status StartReader() override {
+    FERRY_RETURN_IF_ERROR(StartReaderOn(fd_, [keys = changes_.elsewhere()](auto* records) {
+      keys->DropKnown(records);
+    }));
+    return Status::Ok();
+  }
 
  private:
   Result<size_t> Hand(const std::vector<FanotifyRecord>& records) override {

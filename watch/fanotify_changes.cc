@@ -17,6 +17,34 @@ std::string Join(const std::string& dir, const std::string& name) {
 
 }  // namespace
 
+bool ElsewhereKeys::Contains(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  return keys_.contains(key);
+}
+
+void ElsewhereKeys::Insert(const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (keys_.size() >= capacity_) keys_.clear();
+  keys_.insert(key);
+}
+
+void ElsewhereKeys::Clear() {
+  std::lock_guard lock(mu_);
+  keys_.clear();
+}
+
+void ElsewhereKeys::DropKnown(std::vector<FanotifyRecord>* records) {
+  std::lock_guard lock(mu_);
+  if (keys_.empty()) return;
+  const size_t before = records->size();
+  std::erase_if(*records, [&](const FanotifyRecord& r) {
+    if ((r.mask & FAN_Q_OVERFLOW) != 0 || IsSource(r.entry) || IsSource(r.from)) return false;
+    if (!keys_.contains(r.entry.dir)) return false;
+    return r.from.dir.empty() || keys_.contains(r.from.dir);
+  });
+  dropped_.fetch_add(before - records->size());
+}
+
 Result<FanotifyChanges> FanotifyChanges::Open(const std::string& root,
                                               std::shared_ptr<const Filter> filter,
                                               size_t capacity) {
@@ -31,13 +59,14 @@ Result<FanotifyChanges> FanotifyChanges::Open(const std::string& root,
   if (abs.has_parent_path() && abs != abs.root_path()) {
     parent_key = DirectoryKey(abs.parent_path().string());
   }
-  return FanotifyChanges(std::move(*paths), abs.string(), std::move(filter),
-                         capacity == 0 ? 1 : capacity, std::move(parent_key), std::move(name));
+  auto elsewhere = std::make_shared<ElsewhereKeys>(capacity == 0 ? 1 : capacity,
+                                                   std::move(parent_key), std::move(name));
+  return FanotifyChanges(std::move(*paths), abs.string(), std::move(filter), std::move(elsewhere));
 }
 
 void FanotifyChanges::Clear() {
   paths_.Clear();
-  elsewhere_.clear();
+  elsewhere_->Clear();
 }
 
 bool FanotifyChanges::Excluded(const std::string& dir) const {
@@ -46,14 +75,18 @@ bool FanotifyChanges::Excluded(const std::string& dir) const {
 
 std::optional<std::string> FanotifyChanges::DirPath(const std::string& key) {
   if (auto cached = paths_.Lookup(key)) return cached;
-  if (elsewhere_.contains(key)) return std::nullopt;
-  std::optional<std::string> path = paths_.AskKernel(key);
+  if (elsewhere_->Contains(key)) return std::nullopt;
+  bool unsure = false;
+  std::optional<std::string> path = paths_.AskKernel(key, &unsure);
   if (path && !Excluded(*path)) {
     paths_.Remember(key, *path);
     return path;
   }
-  if (elsewhere_.size() >= capacity_) elsewhere_.clear();  // bounded; refilled as met
-  elsewhere_.insert(key);
+  if (unsure) {
+    unsure_ = true;  // maybe ours: Translate() asks for a rescan
+    return std::nullopt;
+  }
+  elsewhere_->Insert(key);
   return std::nullopt;
 }
 
@@ -78,6 +111,20 @@ void FanotifyChanges::Translate(const std::vector<FanotifyRecord>& records,
     if ((r.mask & FAN_RENAME) != 0) Rename(r, dir_bit, out);
     if ((r.mask & ~(FAN_RENAME | FAN_ONDIR)) != 0) Entry(r, dir_bit, out);
   }
+  if (std::exchange(unsure_, false)) {
+    // A directory the kernel could not name may have been ours: what its
+    // events said is found by a rescan (and nothing cached is trusted).
+    out->push_back({.mask = IN_Q_OVERFLOW});
+    Clear();
+  }
+}
+
+void FanotifyChanges::MovedInIfThere(const std::string& path, std::vector<ChangeRecord>* out) {
+  struct stat st;
+  if (lstat((root_ + "/" + path).c_str(), &st) != 0) return;
+  out->push_back({.mask = IN_MOVED_TO | (S_ISDIR(st.st_mode) ? IN_ISDIR : 0u),
+                  .cookie = next_cookie_++,
+                  .path = path});
 }
 
 void FanotifyChanges::Rename(const FanotifyRecord& r, uint32_t dir_bit,
@@ -96,18 +143,24 @@ void FanotifyChanges::Rename(const FanotifyRecord& r, uint32_t dir_bit,
     const uint32_t cookie = next_cookie_++;
     out->push_back({.mask = IN_MOVED_FROM | dir_bit, .cookie = cookie, .path = *from});
     out->push_back({.mask = IN_MOVED_TO | dir_bit, .cookie = cookie, .path = *to});
-    if (dir && Excluded(*from)) elsewhere_.clear();  // from an excluded name: moved in
-    if (dir) paths_.Renamed(*from, *to);
+    if (dir && Excluded(*from)) elsewhere_->Clear();  // from an excluded name: moved in
+    // Directories resolved past this rename already sat at `to`: what
+    // their events said came out there, before this move; list it again.
+    if (dir && paths_.Renamed(*from, *to) > 0) {
+      out->push_back({.mask = IN_MOVED_TO | IN_ISDIR, .cookie = next_cookie_++, .path = *to});
+    }
   } else if (from) {
     out->push_back({.mask = IN_DELETE | dir_bit, .path = *from});
     if (dir) paths_.Removed(*from);
   } else if (to && !to_excluded) {
     // Moved in: what it holds was elsewhere until now.
     out->push_back({.mask = IN_MOVED_TO | dir_bit, .cookie = next_cookie_++, .path = *to});
-    if (dir) elsewhere_.clear();
+    if (dir) elsewhere_->Clear();
   } else {
     ++dropped_;
   }
+  // Made again at the old name, its events merged into ones before the rename.
+  if (from) MovedInIfThere(*from, out);
 }
 
 void FanotifyChanges::Entry(const FanotifyRecord& r, uint32_t dir_bit,

@@ -72,8 +72,9 @@ std::optional<std::string> DirectoryPaths::Lookup(const std::string& key) {
   return it->second.path;
 }
 
-std::optional<std::string> DirectoryPaths::AskKernel(const std::string& key) {
+std::optional<std::string> DirectoryPaths::AskKernel(const std::string& key, bool* unsure) {
   ++misses_;
+  if (unsure) *unsure = false;
   if (key.size() < kFsid + sizeof(file_handle)) return std::nullopt;
   // The key's file_handle, aligned as the kernel wants it.
   std::vector<uint64_t> storage((key.size() - kFsid + 7) / 8 + 1);
@@ -81,22 +82,32 @@ std::optional<std::string> DirectoryPaths::AskKernel(const std::string& key) {
   auto* handle = reinterpret_cast<file_handle*>(storage.data());
   if (sizeof(file_handle) + handle->handle_bytes != key.size() - kFsid) return std::nullopt;
   const int fd = open_by_handle_at(root_fd_, handle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;  // ESTALE: gone; ENOTDIR, EXDEV...: not ours
+  if (fd < 0) {
+    // ESTALE: gone; ENOTDIR, EXDEV, EINVAL: not one of ours. Anything else
+    // (no descriptor left, no memory) says nothing about the directory.
+    const int err = errno;
+    if (unsure) *unsure = err != ESTALE && err != ENOENT && err != ENOTDIR && err != EXDEV &&
+                          err != EINVAL;
+    return std::nullopt;
+  }
   struct stat st;
   char link[4096];
   const std::string proc = "/proc/self/fd/" + std::to_string(fd);
-  const ssize_t n = fstat(fd, &st) == 0 && st.st_nlink > 0
-                        ? readlink(proc.c_str(), link, sizeof link)
-                        : -1;
+  const bool statted = fstat(fd, &st) == 0;
+  const ssize_t n = statted && st.st_nlink > 0 ? readlink(proc.c_str(), link, sizeof link) : -1;
   close(fd);
-  if (n <= 0 || static_cast<size_t>(n) == sizeof link) return std::nullopt;
+  if (statted && st.st_nlink == 0) return std::nullopt;  // removed while we looked
+  if (n <= 0 || static_cast<size_t>(n) == sizeof link) {
+    if (unsure) *unsure = true;
+    return std::nullopt;
+  }
   const std::string abs(link, static_cast<size_t>(n));
   if (abs == root_) return std::string();
-  if (abs.size() <= root_.size() + 1 || abs.compare(0, root_.size(), root_) != 0 ||
-      abs[root_.size()] != '/') {
+  const std::string prefix = root_ == "/" ? root_ : root_ + "/";
+  if (abs.size() <= prefix.size() || abs.compare(0, prefix.size(), prefix) != 0) {
     return std::nullopt;  // elsewhere on the filesystem
   }
-  return abs.substr(root_.size() + 1);
+  return abs.substr(prefix.size());
 }
 
 void DirectoryPaths::Insert(const std::string& key, std::string path) {
@@ -131,8 +142,8 @@ std::vector<std::map<std::string, std::string>::iterator> DirectoryPaths::Subtre
   return out;
 }
 
-void DirectoryPaths::Renamed(const std::string& from, const std::string& to) {
-  Removed(to);  // what the rename replaced (an empty directory)
+size_t DirectoryPaths::Renamed(const std::string& from, const std::string& to) {
+  const size_t ahead = Removed(to);  // what the rename replaced (an empty directory), or ahead
   std::vector<std::pair<std::string, std::string>> moved;  // new path, key
   for (auto it : Subtree(from)) {
     moved.emplace_back(to + it->first.substr(from.size()), it->second);
@@ -142,10 +153,13 @@ void DirectoryPaths::Renamed(const std::string& from, const std::string& to) {
     by_key_[key].path = path;
     by_path_[path] = key;
   }
+  return ahead;
 }
 
-void DirectoryPaths::Removed(const std::string& dir) {
-  for (auto it : Subtree(dir)) Erase(it);
+size_t DirectoryPaths::Removed(const std::string& dir) {
+  const auto below = Subtree(dir);
+  for (auto it : below) Erase(it);
+  return below.size();
 }
 
 void DirectoryPaths::Clear() {

@@ -46,14 +46,20 @@ class DirectoryPaths {
   std::optional<std::string> Resolve(const std::string& key);
   // What the cache holds for `key` (no kernel call).
   std::optional<std::string> Lookup(const std::string& key);
-  // What the kernel says `key` names now (no cache); counts a miss.
-  std::optional<std::string> AskKernel(const std::string& key);
+  // What the kernel says `key` names now (no cache); counts a miss. When it
+  // cannot tell (no descriptor or memory left), nullopt with `*unsure` set:
+  // the directory may well be ours.
+  std::optional<std::string> AskKernel(const std::string& key, bool* unsure = nullptr);
   // Caches `path` for `key`, evicting the least recently used past capacity.
   void Remember(const std::string& key, std::string path) { Insert(key, std::move(path)); }
-  // The directory `from` and everything below it now live at `to`.
-  void Renamed(const std::string& from, const std::string& to);
-  // The directory `dir` and everything below it are gone.
-  void Removed(const std::string& dir);
+  // The directory `from` and everything below it now live at `to`. Returns
+  // how many cached directories were at or below `to` before: such a
+  // directory was resolved by the kernel after this rename was made, so
+  // the events named by it came out under `to` already (see
+  // FanotifyChanges).
+  size_t Renamed(const std::string& from, const std::string& to);
+  // The directory `dir` and everything below it are gone; how many were cached.
+  size_t Removed(const std::string& dir);
   void Clear();
 
   size_t size() const { return by_key_.size(); }

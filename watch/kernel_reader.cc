@@ -127,6 +127,7 @@ void KernelReader<Feed>::Run() {
     batch.clear();
     auto parsed = Feed::Parse({buffer, static_cast<size_t>(n)}, &batch);
     records_read_.fetch_add(batch.size());
+    if (prefilter_) prefilter_(&batch);
     bool pause = false;
     {
       std::lock_guard lock(mu_);

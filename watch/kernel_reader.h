@@ -35,6 +35,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -82,6 +83,13 @@ class KernelReader {
   KernelReader(int fd, Options options);
   ~KernelReader();  // stops the thread
 
+  // Before Start(): runs on the reader thread on each batch it parsed,
+  // before the batch counts against `max_queued`, and may remove records
+  // (FanotifyChanges drops those known to lie outside the source).
+  void SetPrefilter(std::function<void(std::vector<Record>*)> prefilter) {
+    prefilter_ = std::move(prefilter);
+  }
+
   Status Start();
   void Stop();
 
@@ -109,6 +117,7 @@ class KernelReader {
   int fd_;
   int stop_fd_ = -1;  // eventfd that wakes the thread's poll for Stop()
   Options options_;
+  std::function<void(std::vector<Record>*)> prefilter_;
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable ready_;    // records queued

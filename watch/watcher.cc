@@ -362,7 +362,10 @@ void Watcher::HandleChange(uint32_t mask, uint32_t cookie, const std::string& pa
     if (is_dir) ForgetUnwatched(path);  // its watch, if any, goes with IN_IGNORED
   } else if ((mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB)) != 0) {
     const StatOnce* st = Lstat(path);
-    if (st == nullptr) return;  // gone already: its delete follows
+    if (st == nullptr) {
+      Unseen(path);  // gone already: its delete follows, or a parent's rename
+      return;
+    }
     PutState(batch, path, st->state());
     const bool content = (mask & (IN_CLOSE_WRITE | IN_MODIFY)) != 0;
     if (content && Selected((mask & IN_CLOSE_WRITE) ? kSelectCloseWrite : kSelectModify)) {
@@ -447,7 +450,10 @@ void Watcher::HandleCreate(const std::string& path, bool is_dir, bool moved_in,
     return;
   }
   const StatOnce* found = Lstat(path);
-  if (found == nullptr) return;  // gone already
+  if (found == nullptr) {
+    Unseen(path);  // gone already: deleted, or a parent renamed
+    return;
+  }
   const struct stat& st = found->st;
   // A new regular file is complete only at IN_CLOSE_WRITE, unless it arrived
   // whole: moved in, or a hard link (no write follows).

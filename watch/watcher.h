@@ -172,6 +172,11 @@ class Watcher {
   uint64_t UnwatchedDirs() const;
   // A walk found `dir` gone when it came to list it (TreeWalker::on_vanished).
   void Vanished(const std::string& dir);
+  // A record's `path` was gone when statted: deleted (its delete follows),
+  // or renamed with a parent whose rename is still unread. Its parent is
+  // listed again where that rename goes (as for Vanished), or the file
+  // would never be cataloged there.
+  void Unseen(const std::string& path);
   // Forgets the unlisted directories at or below `dir`; whether there were any.
   bool ForgetUnlisted(const std::string& dir);
   // Watches and lists a new or moved-in directory; journals everything in it.

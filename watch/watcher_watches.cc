@@ -112,6 +112,15 @@ void Watcher::Vanished(const std::string& dir) {
   unlisted_.push_back(dir);
 }
 
+void Watcher::Unseen(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return;  // at the root: only its own rename can follow
+  std::string dir = path.substr(0, slash);
+  if (std::find(unlisted_.begin(), unlisted_.end(), dir) == unlisted_.end()) {
+    unlisted_.push_back(std::move(dir));
+  }
+}
+
 bool Watcher::ForgetUnlisted(const std::string& dir) {
   return std::erase_if(unlisted_, [&](const std::string& d) { return PathWithin(d, dir); }) > 0;
 }
@@ -126,7 +135,11 @@ void Watcher::AddTree(const std::string& dir, bool list, AppendBatch* batch) {
   ForgetUnwatched(dir);  // what was there is gone: this tree is new
   ForgetUnlisted(dir);
   auto top = StatPath(Abs(dir), clock_->WallNanos());
-  if (!top || !IsDir(*top)) return;  // gone or replaced already: later records say so
+  if (!top) {
+    Unseen(dir);  // gone already: deleted, or a parent renamed
+    return;
+  }
+  if (!IsDir(*top)) return;  // replaced already: later records say so
   PutState(batch, dir, *top);
   AddEvent(batch, EventKind::kCreate, dir, true);
   if (!list) return;

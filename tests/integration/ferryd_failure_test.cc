@@ -4,8 +4,13 @@
 // watches and a rescan, so what changed meanwhile arrives and what changes
 // afterwards is watched again.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "tests/lib/ferryd_fixture.h"
@@ -111,14 +116,16 @@ TEST_P(ReaderFailureTest, RepeatedFailuresAreEachCountedAndStopIsClean) {
   ASSERT_NO_FATAL_FAILURE(StartFailing(Failpoint(3)));
   for (int i = 0; i < 3; ++i) {
     // Each failure needs a read by a live reader: write only once the
-    // previous rebuild is done and the destination watches again.
+    // previous rebuild is done and the destination watches again. (A
+    // fanotify reader reads the whole filesystem's events, so other
+    // activity may use up a failure first.)
     json d;
     ASSERT_TRUE(Eventually([&] {
       d = Destination();
-      return d.value("failures", 0) == i && d.value("state", "") == "watching";
+      return d.value("failures", 0) >= i && d.value("state", "") == "watching";
     })) << d.dump() << Log();
     Write("f" + std::to_string(i), "x");
-    ASSERT_TRUE(Eventually([&] { return Destination().value("failures", 0) == i + 1; }))
+    ASSERT_TRUE(Eventually([&] { return Destination().value("failures", 0) >= i + 1; }))
         << Destination().dump() << Log();
   }
   ASSERT_TRUE(Converged());
@@ -154,6 +161,48 @@ TEST_F(FerrydFailureTest, ReplayWorkerExceptionEndsFerrydWith70AndTheRestartDeli
   ASSERT_NO_FATAL_FAILURE(StartFerryd());
   Write("after", "a");
   ASSERT_TRUE(Converged());
+}
+
+// watcher = fanotify where it cannot work is one line naming the reason, and
+// nothing starts; watcher = auto falls back to inotify and says why. The
+// reason here: another filesystem mounted below the source, which a
+// filesystem mark would not see.
+TEST_F(FerrydFailureTest, AnImpossibleFanotifyIsRefusedAndAutoSaysWhyItTookInotify) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting below the source needs root";
+  std::filesystem::create_directories(src() + "/mnt");
+  if (mount("none", (src() + "/mnt").c_str(), "tmpfs", 0, "size=1m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs below the source: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string at;
+    ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
+  } unmount{src() + "/mnt"};
+  Write("mnt/on-the-other-filesystem", "x");
+  destination_config_ = "watcher = fanotify\n";
+  WriteConfig();
+  const int code = testing::RunToEnd(
+      {"/usr/bin/timeout", "60", FERRYD, "--config", tmp_.Sub("ferry.conf")}, tmp_.Sub("ferryd.log"));
+  EXPECT_EQ(code, 70) << Log();
+  EXPECT_NE(Log().find("destination www: watcher = fanotify: 1 other filesystem(s) are mounted "
+                       "below " + src() + " (" + src() + "/mnt), which a filesystem mark does "
+                       "not see: use watcher = inotify"),
+            std::string::npos)
+      << Log();
+
+  destination_config_ = "watcher = auto\n";
+  WriteConfig();
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
+  const json d = Destination();
+  EXPECT_EQ(d["watcher"], "inotify") << d.dump();
+  EXPECT_NE(d["watcher_reason"].get<std::string>().find("watcher = auto: inotify, since 1 other "
+                                                        "filesystem(s) are mounted below"),
+            std::string::npos)
+      << d.dump();
+  EXPECT_NE(Log().find("watched by inotify (watcher = auto: inotify, since"), std::string::npos)
+      << Log();
+  // inotify sees the mounted filesystem too.
+  ASSERT_TRUE(Converged());
+  EXPECT_TRUE(std::filesystem::exists(local() + "/mnt/on-the-other-filesystem"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/lib/fake_clock.h"
 #include "tests/lib/watch_harness.h"
@@ -226,6 +227,81 @@ TEST(InotifyWatcherTest, AStopBetweenAFilesCreateAndItsCloseWriteLosesNothing) {
   const std::vector<Event> ev = h.Events(base);
   EXPECT_TRUE(Has(ev, EventKind::kCreate, "late") || Has(ev, EventKind::kModify, "late"))
       << WatchHarness::Dump(ev);
+}
+
+// Made again at once under the name it was renamed from, all before the
+// watcher reads anything: fanotify merges the second file's events into the
+// first's, before the rename. Both files are journaled and cataloged.
+TEST_P(WatcherTest, ANameMadeAgainRightAfterItsRenameIsKept) {
+  WatchHarness h(Backend());
+  h.Start(/*start_reader=*/false);  // the kernel queues all of it unread
+  const uint64_t base = h.journal().LastSeq();
+  h.Write("log", "old");
+  ASSERT_EQ(rename(h.Path("log").c_str(), h.Path("log.1").c_str()), 0);
+  h.Write("log", "new");
+  h.StartReader();
+  ASSERT_TRUE(h.PumpUntil(
+      [&](auto& ev) {
+        return Has(ev, EventKind::kMove, "log.1") &&
+               h.journal().GetCatalogEntry(h.dest(), "log")->has_value();
+      },
+      base));
+  auto ev = h.Events(base);
+  // The last event of "log" sends it (a move away would delete it).
+  const Event* last = nullptr;
+  for (const Event& e : ev) {
+    if (e.path == "log" || e.old_path == "log") last = &e;
+  }
+  ASSERT_NE(last, nullptr) << WatchHarness::Dump(ev);
+  EXPECT_EQ(last->path, "log") << WatchHarness::Dump(ev);
+  EXPECT_NE(last->kind, EventKind::kDelete) << WatchHarness::Dump(ev);
+  EXPECT_TRUE(h.journal().GetCatalogEntry(h.dest(), "log.1")->has_value());
+}
+
+// A file made in a directory that is renamed before the watcher reads the
+// file's events: fanotify names the directory where it is now, past the
+// rename still queued. The file is cataloged under the new name all the
+// same (a catalog move must not drop it).
+TEST_P(WatcherTest, AFileMadeJustBeforeItsDirectorysRenameIsCataloged) {
+  WatchHarness h(Backend());
+  h.Mkdir("a");
+  h.Mkdir("a/b");
+  h.Start(/*start_reader=*/false);
+  const uint64_t base = h.journal().LastSeq();
+  h.Write("a/b/f", "x");
+  ASSERT_EQ(rename(h.Path("a").c_str(), h.Path("c").c_str()), 0);
+  h.StartReader();
+  ASSERT_TRUE(h.PumpUntil(
+      [&](auto& ev) {
+        return Has(ev, EventKind::kMove, "c") &&
+               h.journal().GetCatalogEntry(h.dest(), "c/b/f")->has_value();
+      },
+      base))
+      << "c/b/f cataloged: " << h.journal().GetCatalogEntry(h.dest(), "c/b/f")->has_value();
+  EXPECT_FALSE(h.journal().GetCatalogEntry(h.dest(), "a/b/f")->has_value());
+}
+
+// A busy filesystem around the source: thousands of changes next to it,
+// unread, with room for only 100 in the reader. fanotify's reader drops
+// those of directories known to lie elsewhere before they count, so there
+// is no overflow (and no rescan); inotify never sees them.
+TEST_P(WatcherTest, ABusyNeighbourCausesNoOverflow) {
+  WatchHarness h(Backend());
+  h.UseReaderOptions({.max_queued = 100});
+  h.Start();
+  const std::string beside = h.Outside("beside");
+  std::filesystem::create_directories(beside);
+  auto write_beside = [&](int n) {
+    for (int i = 0; i < n; ++i) std::ofstream(beside + "/f" + std::to_string(i)) << "x";
+  };
+  write_beside(1);  // its directory becomes known as elsewhere
+  h.Write("first", "x");
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kModify, "first"); }));
+  write_beside(2000);
+  h.Write("second", "x");
+  ASSERT_TRUE(h.PumpUntil([](auto& ev) { return Has(ev, EventKind::kModify, "second"); }));
+  EXPECT_EQ(h.watcher().status().overflows, 0u);
+  EXPECT_FALSE(Has(h.Events(), EventKind::kRescan, "")) << WatchHarness::Dump(h.Events());
 }
 
 TEST_P(WatcherTest, EditorSaveRenamesOverTheFile) {

@@ -49,6 +49,7 @@ class WatchHarness {
   ~WatchHarness() {
     Stop();
     if (mounted_) umount2(src_.c_str(), MNT_DETACH);
+    if (!around_.empty()) umount2(around_.c_str(), MNT_DETACH);
   }
 
   // Mounts a fresh filesystem of `type` (tmpfs, ramfs) on the source
@@ -60,6 +61,24 @@ class WatchHarness {
     mounted_ = true;
     return {};
   }
+
+  // Mounts a fresh filesystem of `type` on a directory that holds the
+  // source, before Start(), so that Beside() is on the source's filesystem
+  // and nothing else happens on it (a fanotify mark sees only this test);
+  // needs root. The reason if it cannot.
+  std::string MountAroundSource(const std::string& type) {
+    const std::string fs = tmp_.Sub("fs");
+    mkdir(fs.c_str(), 0755);
+    if (mount("none", fs.c_str(), type.c_str(), 0, nullptr) != 0) {
+      return "mount -t " + type + " " + fs + ": " + std::strerror(errno) + " (needs root)";
+    }
+    around_ = fs;
+    src_ = fs + "/src";
+    mkdir(src_.c_str(), 0755);
+    return {};
+  }
+  // A path next to the source on its filesystem (after MountAroundSource).
+  std::string Beside(const std::string& name) const { return around_ + "/" + name; }
 
   const std::string& src() const { return src_; }
   std::string Path(const std::string& rel) const { return src_ + "/" + rel; }
@@ -171,6 +190,7 @@ class WatchHarness {
   std::unique_ptr<ChangeFeed> feed_;
   std::optional<KernelReaderOptions> reader_options_;
   bool mounted_ = false;
+  std::string around_;  // MountAroundSource's mount point
 };
 
 class BackendTest : public ::testing::TestWithParam<WatcherBackend> {

@@ -8,7 +8,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+
+#include "watch/fanotify_paths.h"
 
 namespace ferry {
 namespace {
@@ -97,6 +100,17 @@ Status FanotifyUsable(const std::string& source) {
   auto fd = OpenFanotifyGroup(source);
   if (!fd) return fd.error();
   close(*fd);  // the mark goes with the group
+  // Events name directories by handle: ferryd must be able to open one
+  // (open_by_handle_at needs CAP_DAC_READ_SEARCH, which a hardened unit may
+  // drop while keeping CAP_SYS_ADMIN).
+  const std::optional<std::string> key = DirectoryKey(source);
+  auto paths = DirectoryPaths::Open(source, 1);
+  bool unsure = false;
+  if (!key || !paths || paths->AskKernel(*key, &unsure) != std::string()) {
+    return Status::InvalidArgument(
+        "ferryd cannot open the file handles fanotify reports for " + source +
+        (unsure ? " (open_by_handle_at needs CAP_DAC_READ_SEARCH)" : ""));
+  }
   const std::vector<std::string> below = MountsBelow(source);
   if (!below.empty()) {
     return Status::InvalidArgument(

@@ -205,5 +205,22 @@ TEST_F(FerrydFailureTest, AnImpossibleFanotifyIsRefusedAndAutoSaysWhyItTookInoti
   EXPECT_TRUE(std::filesystem::exists(local() + "/mnt/on-the-other-filesystem"));
 }
 
+// Root without CAP_DAC_READ_SEARCH (a hardened unit may drop it) can mark a
+// filesystem but not open the handles its events name: auto takes inotify
+// and says why, rather than a fanotify that could resolve nothing.
+TEST_F(FerrydFailureTest, WithoutTheCapabilityToOpenHandlesAutoTakesInotify) {
+  if (geteuid() != 0) GTEST_SKIP() << "dropping a capability from root needs root";
+  if (Status s = FanotifyUsable(src()); !s.ok()) GTEST_SKIP() << s.message();
+  run_as_ = {"setpriv", "--bounding-set=-dac_read_search", "--inh-caps=-dac_read_search", "--"};
+  WriteConfig();
+  ASSERT_NO_FATAL_FAILURE(StartFerryd());
+  const json d = Destination();
+  EXPECT_EQ(d["watcher"], "inotify") << d.dump();
+  EXPECT_NE(d["watcher_reason"].get<std::string>().find("CAP_DAC_READ_SEARCH"), std::string::npos)
+      << d.dump();
+  Write("after", "a");
+  ASSERT_TRUE(Converged());
+}
+
 }  // namespace
 }  // namespace ferry

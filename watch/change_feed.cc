@@ -86,10 +86,9 @@ class FanotifyChangeFeed final : public ReaderFeed<FanotifyFeed> {
   }
   bool ReadsDuringStart() const override { return true; }
   Status StartReader() override {
-    FERRY_RETURN_IF_ERROR(StartReaderOn(fd_, [keys = changes_.elsewhere()](auto* records) {
+    return StartReaderOn(fd_, [keys = changes_.elsewhere()](auto* records) {
       keys->DropKnown(records);
-    }));
-    return Status::Ok();
+    });
   }
 
  private:

@@ -8,14 +8,9 @@
 #include <filesystem>
 #include <utility>
 
+#include "watch/file_stat.h"
+
 namespace ferry {
-namespace {
-
-std::string Join(const std::string& dir, const std::string& name) {
-  return dir.empty() ? name : dir + "/" + name;
-}
-
-}  // namespace
 
 bool ElsewhereKeys::Contains(const std::string& key) const {
   std::lock_guard lock(mu_);
@@ -50,9 +45,7 @@ Result<FanotifyChanges> FanotifyChanges::Open(const std::string& root,
                                               size_t capacity) {
   auto paths = DirectoryPaths::Open(root, capacity);
   if (!paths) return paths.error();
-  std::error_code ec;
-  const std::filesystem::path abs = std::filesystem::canonical(root, ec);
-  if (ec) return Status::NotFound("source " + root + ": " + ec.message());
+  const std::filesystem::path abs = paths->root();  // canonical
   // The source's own removal is an event in its parent, outside the source.
   std::optional<std::string> parent_key;
   std::string name = abs.filename().string();
@@ -95,8 +88,7 @@ std::optional<std::string> FanotifyChanges::EntryPath(const FanotifyEntry& entry
   if (!dir) return std::nullopt;
   *self = entry.name == ".";
   if (*self) return dir;
-  std::string path = Join(*dir, entry.name);
-  return path;
+  return JoinPath(*dir, entry.name);
 }
 
 void FanotifyChanges::Translate(const std::vector<FanotifyRecord>& records,
@@ -121,7 +113,7 @@ void FanotifyChanges::Translate(const std::vector<FanotifyRecord>& records,
 
 void FanotifyChanges::MovedInIfThere(const std::string& path, std::vector<ChangeRecord>* out) {
   struct stat st;
-  if (lstat((root_ + "/" + path).c_str(), &st) != 0) return;
+  if (lstat(JoinPath(root_, path).c_str(), &st) != 0) return;
   out->push_back({.mask = IN_MOVED_TO | (S_ISDIR(st.st_mode) ? IN_ISDIR : 0u),
                   .cookie = next_cookie_++,
                   .path = path});
@@ -179,7 +171,7 @@ void FanotifyChanges::Entry(const FanotifyRecord& r, uint32_t dir_bit,
   struct stat st;
   const bool delete_first =
       deleted && (r.mask & ~(FAN_DELETE | FAN_ONDIR)) != 0 &&
-      lstat((path->empty() ? root_ : root_ + "/" + *path).c_str(), &st) == 0;
+      lstat(JoinPath(root_, *path).c_str(), &st) == 0;  // never the source itself here
   auto gone = [&] {
     out->push_back({.mask = IN_DELETE | is_dir, .path = *path});
     if (is_dir != 0) paths_.Removed(*path);

@@ -62,6 +62,7 @@ class DirectoryPaths {
   size_t Removed(const std::string& dir);
   void Clear();
 
+  const std::string& root() const { return root_; }  // canonical, absolute
   size_t size() const { return by_key_.size(); }
   uint64_t misses() const { return misses_; }  // kernel lookups so far
 
